@@ -1,0 +1,43 @@
+import type { PolicyDecision } from '../domain/decision';
+import type { ActionWorkflowInput } from '../workflows/messages';
+
+/** The part of `policy/` the activity needs: the version in force right now. */
+export interface PolicySource {
+  current(): { evaluate(input: PolicyInputShape): PolicyDecision };
+}
+
+export interface PolicyInputShape {
+  action: string;
+  resource: string;
+  environment: string;
+  params: Record<string, unknown>;
+  context: Record<string, unknown>;
+  requester: { id: string; kind: string; groups: string[] };
+  onBehalfOf: string | null;
+  justification: string | null;
+  breakGlass: boolean;
+  now: Date;
+}
+
+export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | 'requester' | 'submittedAt'>): PolicyInputShape {
+  const s = input.submission;
+  return {
+    action: s.action,
+    resource: s.resource,
+    environment: s.environment,
+    params: s.params,
+    context: s.context,
+    requester: { id: input.requester.id, kind: input.requester.kind, groups: input.requester.groups },
+    onBehalfOf: s.onBehalfOf,
+    justification: s.justification,
+    breakGlass: s.breakGlass,
+    now: new Date(input.submittedAt),
+  };
+}
+
+/** Decides with the policy version in force when the activity runs; the decision names that version. */
+export function createEvaluatePolicy(policy: PolicySource) {
+  return async function evaluatePolicy(input: Pick<ActionWorkflowInput, 'id' | 'submission' | 'requester' | 'submittedAt'>): Promise<PolicyDecision> {
+    return policy.current().evaluate(policyInputFor(input));
+  };
+}

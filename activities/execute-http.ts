@@ -1,0 +1,69 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import type { Db } from '../db';
+import { httpExecutions } from '../db/schema';
+import type { ActionResult, HttpExecute } from '../domain/action';
+
+/** Responses are kept for the record, not in full. */
+export const MAX_OUTPUT_BYTES = 16 * 1024;
+
+export interface HttpExecutorDeps {
+  db: Db;
+  /** Standard Webhooks secret (`whsec_...`); without it the executor refuses to run. */
+  webhookSecret: string | undefined;
+}
+
+/**
+ * Runs an approved action as one HTTP call. Every attempt carries `Idempotency-Key: <action id>` (and the
+ * same `webhook-id`), so a receiver that honours either applies the operation once however often this
+ * activity is retried; a completed response is stored, so a retry after it is answered from the database.
+ * Network errors, 429 and 5xx are retried by Temporal with backoff; any other 4xx fails without retry.
+ */
+export function createExecuteHttp({ db, webhookSecret }: HttpExecutorDeps) {
+  return async function executeHttp({ actionId, execute }: { actionId: string; execute: HttpExecute }): Promise<ActionResult> {
+    const [done] = await db.select().from(httpExecutions).where(eq(httpExecutions.actionId, actionId));
+    if (done) return outcome(done.httpStatus, done.output ?? '');
+    if (!webhookSecret) throw ApplicationFailure.nonRetryable('INTERLOCK_WEBHOOK_SECRET is not set; the http executor only sends signed requests', 'ExecutorMisconfigured');
+
+    const payload = execute.body === undefined ? '' : JSON.stringify(execute.body);
+    const sentAt = new Date();
+    const headers: Record<string, string> = {
+      ...(execute.headers ?? {}),
+      'content-type': 'application/json',
+      'idempotency-key': actionId,
+      'webhook-id': actionId,
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(webhookSecret).sign(actionId, sentAt, payload),
+      'user-agent': 'interlock/1',
+    };
+    const attempt = Context.current().info.attempt;
+    const response = await fetch(execute.url, {
+      method: execute.method ?? 'POST',
+      headers,
+      body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
+      signal: AbortSignal.timeout((execute.timeoutSeconds ?? 30) * 1000),
+      redirect: 'manual',
+    });
+    const output = truncate(await response.text());
+    const details = { httpStatus: response.status, output };
+    if (response.status === 429 || response.status >= 500) {
+      throw ApplicationFailure.retryable(`${execute.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);
+    }
+    await db.insert(httpExecutions).values({ actionId, httpStatus: response.status, output, attempts: attempt, completedAt: new Date().toISOString() }).onConflictDoNothing();
+    if (response.status >= 300) {
+      throw ApplicationFailure.nonRetryable(`${execute.url} answered HTTP ${response.status}; not retried`, 'HttpClientError', details);
+    }
+    return outcome(response.status, output);
+  };
+}
+
+function outcome(httpStatus: number, output: string): ActionResult {
+  if (httpStatus >= 300) throw ApplicationFailure.nonRetryable(`the operation answered HTTP ${httpStatus}`, 'HttpClientError', { httpStatus, output });
+  return { status: 'succeeded', httpStatus, output };
+}
+
+function truncate(text: string): string {
+  const bytes = Buffer.from(text);
+  return bytes.length <= MAX_OUTPUT_BYTES ? text : `${bytes.subarray(0, MAX_OUTPUT_BYTES).toString()}… [truncated ${bytes.length - MAX_OUTPUT_BYTES} bytes]`;
+}

@@ -1,0 +1,29 @@
+import type { AuditWriter } from '../audit';
+import type { Db } from '../db';
+import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
+import { createExecuteHttp } from './execute-http';
+import { createNotifyActivity, type ActionNotifier } from './notify';
+import { createRecordStep } from './record-step';
+
+export interface ActivityDeps {
+  db: Db;
+  audit: AuditWriter;
+  policy: PolicySource;
+  webhookSecret: string | undefined;
+  notifier?: ActionNotifier;
+}
+
+/** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    recordStep: createRecordStep(deps.audit),
+    evaluatePolicy: createEvaluatePolicy(deps.policy),
+    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret }),
+    notifyActionChange: createNotifyActivity(deps.notifier),
+  };
+}
+
+export type { ActionChange, ActionNotifier } from './notify';
+export type { PolicySource, PolicyInputShape } from './evaluate-policy';
+export { policyInputFor } from './evaluate-policy';
+export type { RecordStepInput } from './record-step';

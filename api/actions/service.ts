@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import canonicalize from 'canonicalize';
+import { and, arrayContains, arrayOverlaps, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { ulid } from 'ulid';
+import { policyInputFor } from '../../activities';
+import { actions as actionsTable, idempotencyKeys } from '../../db/schema';
+import type { Action, Submission } from '../../domain/action';
+import type { Principal } from '../../domain/principal';
+import { isTerminal } from '../../domain/status';
+import { validateSubmission } from '../../policy';
+import type { Services } from '../../stack/services';
+import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../../workflows/messages';
+import { initialAction } from '../../workflows/initial-action';
+import { SearchAttributes } from '../../workflows/search-attributes';
+import { ApiError, conflict, ErrorCode, notFound } from '../errors';
+import { canRead, isAdmin, isAuditor } from './access';
+import { updateError } from './temporal-errors';
+
+export interface ListFilter {
+  status?: string;
+  action?: string;
+  requester?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** The API's use cases over the workflow (source of truth) and the projection table (for lists). */
+export class ActionService {
+  constructor(private readonly services: Services, private readonly temporal: Client) {}
+
+  private get db() {
+    return this.services.database.db;
+  }
+
+  async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
+    const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normalise(body), requester, submittedAt: new Date().toISOString() };
+    const decision = this.services.policy.current().evaluate(policyInputFor(input));
+    const problems = validateSubmission(decision, input.submission);
+    if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
+
+    let replayed = false;
+    if (idempotencyKey !== undefined) {
+      const bodyHash = createHash('sha256').update(canonicalize(body) ?? '').digest('hex');
+      const inserted = await this.db.insert(idempotencyKeys).values({ principalId: requester.id, key: idempotencyKey, bodyHash, actionId: input.id }).onConflictDoNothing().returning();
+      if (inserted.length === 0) {
+        const [prior] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principalId, requester.id), eq(idempotencyKeys.key, idempotencyKey)));
+        if (prior.bodyHash !== bodyHash) {
+          throw new ApiError(422, ErrorCode.idempotencyKeyReused, `Idempotency-Key "${idempotencyKey}" was already used with a different body (action ${prior.actionId}); use a new key for a new action`, [{ field: 'Idempotency-Key', message: 'reused with a different body', actionId: prior.actionId }]);
+        }
+        input.id = prior.actionId;
+        replayed = true;
+      }
+    }
+    try {
+      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+        workflowId: input.id,
+        taskQueue: this.services.config.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SearchAttributes.action, value: input.submission.action },
+          { key: SearchAttributes.status, value: 'evaluating' },
+          { key: SearchAttributes.requester, value: requester.id },
+          { key: SearchAttributes.environment, value: input.submission.environment },
+          { key: SearchAttributes.risk, value: 'none' },
+        ] as never,
+      });
+      this.services.metrics.submissions.inc({ environment: input.submission.environment });
+    } catch (err) {
+      // A replayed key whose first request got as far as starting the workflow: same action.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError && replayed)) throw err;
+      return { action: (await this.find(input.id)) ?? initialAction(input), replayed };
+    }
+    return { action: initialAction(input), replayed };
+  }
+
+  /** The live Action from the workflow, or the last recorded one when the workflow cannot answer. */
+  async find(id: string): Promise<Action | null> {
+    const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
+    const recorded = row ? (row.snapshot as unknown as Action) : null;
+    if (recorded && isTerminal(recorded.status)) return recorded;
+    try {
+      return await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
+    } catch {
+      return recorded;
+    }
+  }
+
+  async get(caller: Principal, id: string): Promise<Action> {
+    const action = await this.find(id);
+    // Someone who may not read an action learns nothing about it, not even that it exists.
+    if (!action || !canRead(caller, action)) throw notFound(`action ${id}`);
+    return action;
+  }
+
+  /** Long poll: returns once the action is settled (terminal, or approved and awaiting a gate-mode caller). */
+  async wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
+    const until = Date.now() + timeoutSeconds * 1000;
+    let pause = 100;
+    for (;;) {
+      const action = await this.get(caller, id);
+      if (isSettled(action) || Date.now() >= until) return action;
+      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(until - Date.now(), 0))));
+      pause = Math.min(pause * 2, 1000);
+    }
+  }
+
+  async list(caller: Principal, f: ListFilter): Promise<{ items: Action[]; nextCursor: string | null }> {
+    const where: SQL[] = [];
+    if (!isAuditor(caller)) {
+      where.push(or(eq(actionsTable.requester, caller.id), arrayContains(actionsTable.approverPrincipals, [caller.id]), caller.groups.length ? arrayOverlaps(actionsTable.approverGroups, caller.groups) : undefined)!);
+    }
+    if (f.status) where.push(eq(actionsTable.status, f.status));
+    if (f.action) where.push(eq(actionsTable.action, f.action));
+    if (f.requester) where.push(eq(actionsTable.requester, f.requester));
+    if (f.cursor) {
+      const [at, id] = decodeCursor(f.cursor);
+      where.push(or(lt(actionsTable.createdAt, at), and(eq(actionsTable.createdAt, at), lt(actionsTable.id, id)))!);
+    }
+    const limit = f.limit ?? 50;
+    const rows = await this.db.select({ snapshot: actionsTable.snapshot, createdAt: actionsTable.createdAt, id: actionsTable.id }).from(actionsTable).where(and(...where)).orderBy(desc(actionsTable.createdAt), desc(actionsTable.id)).limit(limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map((r) => r.snapshot as unknown as Action), nextCursor: rows.length > limit && last ? encodeCursor(new Date(last.createdAt).toISOString(), last.id) : null };
+  }
+
+  async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: 'api' | 'slack'): Promise<Action> {
+    return this.update(id, () =>
+      this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups }, decision, comment, via }] }),
+    );
+  }
+
+  async cancel(caller: Principal, id: string, reason: string | null): Promise<Action> {
+    await this.get(caller, id);
+    return this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(cancelUpdate, { args: [{ principal: caller.id, isAdmin: isAdmin(caller), reason }] }));
+  }
+
+  async reportResult(caller: Principal, id: string, status: 'succeeded' | 'failed', output: unknown): Promise<Action> {
+    await this.get(caller, id);
+    return this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(reportResultUpdate, { args: [{ principal: caller.id, status, output }] }));
+  }
+
+  private async update(id: string, send: () => Promise<Action>): Promise<Action> {
+    try {
+      return await send();
+    } catch (err) {
+      const mapped = updateError(err);
+      if (mapped instanceof ApiError) throw mapped;
+      const known = await this.find(id);
+      if (!known) throw notFound(`action ${id}`);
+      throw conflict(`action ${id} is ${known.status} and closed to this request`, 'action_closed');
+    }
+  }
+}
+
+export function isSettled(a: Action): boolean {
+  return isTerminal(a.status) || (a.status === 'approved' && a.execute.type === 'none');
+}
+
+function normalise(body: Submission): ActionWorkflowInput['submission'] {
+  return {
+    action: body.action,
+    resource: body.resource,
+    environment: body.environment ?? 'default',
+    params: body.params ?? {},
+    context: body.context ?? {},
+    justification: body.justification?.trim() || null,
+    onBehalfOf: body.onBehalfOf ?? null,
+    execute: body.execute ?? { type: 'none' },
+    breakGlass: body.breakGlass ?? false,
+  };
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return v as [string, string];
+  } catch {
+    /* fall through */
+  }
+  throw new ApiError(400, ErrorCode.invalidRequest, 'cursor is not one this API issued', [{ field: 'cursor', message: 'invalid cursor' }]);
+}

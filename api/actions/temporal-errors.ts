@@ -1,0 +1,33 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Refusal } from '../../workflows/messages';
+import { ApiError, ErrorCode } from '../errors';
+
+const FORBIDDEN: string[] = [Refusal.notAnApprover, Refusal.selfApproval, Refusal.onBehalfOfApproval, Refusal.serviceCannotApprove, Refusal.notAllowed];
+const CONFLICT: string[] = [Refusal.alreadyVoted, Refusal.actionClosed, Refusal.groupAlreadyCounted, Refusal.notAwaitingResult];
+
+/**
+ * Turns a refused or failed Update into the contract's error. Refusals come from the workflow's
+ * validators with a typed ApplicationFailure, so the caller learns at once why.
+ */
+export function updateError(err: unknown): ApiError | 'closed' | 'not_found' {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const type = err.cause.type ?? '';
+    const code = type.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    if (FORBIDDEN.includes(type)) return new ApiError(403, code, err.cause.message);
+    if (CONFLICT.includes(type)) return new ApiError(409, code, err.cause.message);
+    return new ApiError(422, ErrorCode.unprocessable, err.cause.message);
+  }
+  if (err instanceof WorkflowNotFoundError) return 'not_found';
+  if (/Workflow Task in failed state/i.test(String((err as Error)?.message))) {
+    return new ApiError(503, ErrorCode.unavailable, 'the action\'s workflow is failing and cannot take this request now; operators see why in Temporal UI');
+  }
+  const message = String((err as Error)?.message ?? err);
+  if (/already completed|workflow execution.*(completed|closed)/i.test(message)) return 'closed';
+  if (/not found/i.test(message)) return 'not_found';
+  throw err;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || /not found/i.test(String((err as Error)?.message));
+}

@@ -1,0 +1,82 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Services } from '../stack/services';
+import { ActionService } from './actions/service';
+import { ApiError, ErrorCode, ErrorSchema } from './errors';
+import { authPlugin } from './plugins/auth';
+import { actionRoutes } from './routes/actions';
+import { auditRoutes } from './routes/audit';
+import { healthRoutes } from './routes/health';
+import { policyRoutes } from './routes/policy';
+import { validatorCompiler } from './validation';
+
+export interface ApiOptions {
+  services: Services;
+  temporal: Client;
+  /** Mounts more routes (the Slack receiver) inside the same server. */
+  extend?: (app: FastifyInstance, actions: ActionService) => Promise<void>;
+}
+
+/** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
+export async function buildApi({ services, temporal, extend }: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body()));
+  app.addSchema(ErrorSchema);
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    services.metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+    services.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) req.log.error({ route, status: reply.statusCode }, 'request failed');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Interlock API', version: '1.0.0', description: 'The approval layer between agents/pipelines and privileged production actions.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from `npx interlock token create <principal>`' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin, { services });
+
+  const actions = new ActionService(services, temporal);
+  await app.register(healthRoutes, { services, temporal });
+  await app.register(actionRoutes, { services, actions });
+  await app.register(auditRoutes, { services });
+  await app.register(policyRoutes, { services });
+  if (extend) await extend(app, actions);
+  return app;
+}
+
+function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof ApiError) return reply.code(err.status).send(err.body());
+  if (err.validation) {
+    const details = err.validation.map((v) => {
+      const missing = (v.params as { missingProperty?: string })?.missingProperty;
+      const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+      const base = (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+      const field = [err.validationContext === 'body' ? '' : err.validationContext, base, missing ?? extra].filter(Boolean).join('.') || err.validationContext || 'body';
+      const message = extra ? `unknown field "${extra}" is not allowed` : missing ? `"${missing}" is required` : `${field} ${v.message}`;
+      return { field, message };
+    });
+    return reply.code(400).send(new ApiError(400, ErrorCode.invalidRequest, details.map((d) => d.message).join('; '), details).body());
+  }
+  const byCode: Record<string, [number, string, string]> = {
+    FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is not valid JSON'],
+    FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is empty; send a JSON object'],
+    FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than 1 MiB'],
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.unsupportedMediaType, 'send Content-Type: application/json'],
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ErrorCode.invalidRequest, 'Content-Length does not match the body'],
+  };
+  const known = err.code ? byCode[err.code] : undefined;
+  if (known) return reply.code(known[0]).send(new ApiError(known[0], known[1], known[2]).body());
+  if (err instanceof SyntaxError || (err.statusCode && err.statusCode < 500)) {
+    const status = err.statusCode ?? 400;
+    return reply.code(status).send(new ApiError(status, ErrorCode.invalidRequest, err.message).body());
+  }
+  req.log.error({ err }, 'unhandled error');
+  return reply.code(500).send(new ApiError(500, ErrorCode.internal, 'internal error; the request may not have been applied, retry with the same Idempotency-Key').body());
+}

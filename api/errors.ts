@@ -1,0 +1,55 @@
+import { Type } from 'typebox';
+
+/** The contract's error codes by HTTP status. */
+export const ErrorCode = {
+  invalidRequest: 'invalid_request',
+  malformedJson: 'malformed_json',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  unprocessable: 'unprocessable',
+  idempotencyKeyReused: 'idempotency_key_reused',
+  bodyTooLarge: 'body_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  rateLimited: 'rate_limited',
+  unavailable: 'unavailable',
+  internal: 'internal_error',
+} as const;
+
+export interface ErrorDetail {
+  field?: string;
+  message: string;
+  [k: string]: unknown;
+}
+
+/** An error a caller should see as it is: status, a snake_case code, a sentence for a person, details. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: ErrorDetail[] = []) {
+    super(message);
+  }
+  body() {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, ErrorCode.notFound, `${what} was not found`);
+export const forbidden = (message: string, code: string = ErrorCode.forbidden) => new ApiError(403, code, message);
+export const conflict = (message: string, code: string = ErrorCode.conflict) => new ApiError(409, code, message);
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'snake_case, stable' }),
+      message: Type.String({ description: 'for a person' }),
+      details: Type.Array(Type.Unknown()),
+    }),
+  },
+  { $id: 'Error', description: 'Every error has this shape; a rejected request changed nothing.' },
+);
+
+/** The error responses a route documents, besides its own successes. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+}

@@ -1,0 +1,3 @@
+export { buildApi, type ApiOptions } from './app';
+export { ActionService, isSettled } from './actions/service';
+export { ApiError, ErrorCode } from './errors';

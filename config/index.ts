@@ -1,0 +1,73 @@
+import path from 'node:path';
+
+/** Thrown at start-up when an environment variable has a value that cannot work. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalCliPath: string | undefined;
+  temporalUiUrl: string;
+  policyFile: string;
+  principalsFile: string;
+  publicUrl: string;
+  webhookSecret: string | undefined;
+  slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
+  auditSigningKey: string | undefined;
+  logLevel: string;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `"${raw}" is not a port number (0-65535)`);
+  return n;
+}
+
+/** Reads and checks the environment once; everything else receives the resulting object. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const listenPort = port(env, 'PORT', 3000);
+  const temporalAddress = env.TEMPORAL_ADDRESS || undefined;
+  if (temporalAddress && !/^[^\s:]+:\d+$/.test(temporalAddress)) throw new ConfigError('TEMPORAL_ADDRESS', `"${temporalAddress}" must look like host:port`);
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const uiBase = env.TEMPORAL_UI_URL || (temporalAddress ? `http://${temporalAddress.split(':')[0]}:8233` : 'http://127.0.0.1:8233');
+  const botToken = env.SLACK_BOT_TOKEN || undefined;
+  const signingSecret = env.SLACK_SIGNING_SECRET || undefined;
+  if (botToken && !signingSecret && !env.SLACK_APP_TOKEN) throw new ConfigError('SLACK_SIGNING_SECRET', 'is required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    host,
+    port: listenPort,
+    dataDir: path.resolve(env.INTERLOCK_DATA_DIR || '.data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    temporalAddress,
+    temporalNamespace: namespace,
+    taskQueue: env.TEMPORAL_TASK_QUEUE || 'interlock',
+    temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+    temporalUiUrl: uiBase.replace(/\/$/, ''),
+    policyFile: path.resolve(env.INTERLOCK_POLICY || 'policy.yaml'),
+    principalsFile: path.resolve(env.INTERLOCK_PRINCIPALS || 'principals.yaml'),
+    publicUrl: (env.INTERLOCK_PUBLIC_URL || `http://${displayHost}:${listenPort}`).replace(/\/$/, ''),
+    webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
+    slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
+    auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+export function temporalUiLink(config: Pick<Config, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
+  return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,2 @@
+export { openDatabase, schema, type Database, type Db } from './client';
+export * from './schema';

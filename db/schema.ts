@@ -1,0 +1,104 @@
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * The audit trail. Append-only in the database itself (trigger in migration 0001); `seq` is the one total
+ * order the hash chain follows, assigned by the writer under an advisory lock, so it has no gaps.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    actionId: text('action_id'),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    policyVersion: text('policy_version'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_events_action_idx').on(t.actionId, t.seq), index('audit_events_type_idx').on(t.type, t.seq), index('audit_events_actor_idx').on(t.actor, t.seq), index('audit_events_at_idx').on(t.at)],
+);
+
+/** Signed heads of the chain, each naming the previous one (CloudTrail digest style). Append-only too. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+  at: timestamp('at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+  prevCheckpointId: bigint('prev_checkpoint_id', { mode: 'number' }),
+  prevSignature: text('prev_signature'),
+  keyId: text('key_id').notNull(),
+  signature: text('signature').notNull(),
+});
+
+/**
+ * A projection of each action's latest state, for listing and filtering. The workflow stays the source of
+ * truth; `version` only moves forward, so a late write never overwrites a newer one.
+ */
+export const actions = pgTable(
+  'actions',
+  {
+    id: text('id').primaryKey(),
+    action: text('action').notNull(),
+    resource: text('resource').notNull(),
+    environment: text('environment').notNull(),
+    requester: text('requester').notNull(),
+    onBehalfOf: text('on_behalf_of'),
+    status: text('status').notNull(),
+    risk: text('risk'),
+    approverGroups: text('approver_groups').array().notNull().default([]),
+    approverPrincipals: text('approver_principals').array().notNull().default([]),
+    snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
+    version: integer('version').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+  },
+  (t) => [index('actions_created_idx').on(t.createdAt, t.id), index('actions_requester_idx').on(t.requester, t.createdAt), index('actions_status_idx').on(t.status, t.createdAt)],
+);
+
+/** API tokens: only the SHA-256 of the secret is kept. */
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  principalId: text('principal_id').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  label: text('label'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'string', precision: 3 }),
+});
+
+/** Submission idempotency: one key per principal maps to one action, for one body. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principalId: text('principal_id').notNull(),
+    key: text('key').notNull(),
+    bodyHash: text('body_hash').notNull(),
+    actionId: text('action_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.principalId, t.key] })],
+);
+
+/** The outcome of an http execution once known, so a retried activity returns it instead of calling again. */
+export const httpExecutions = pgTable('http_executions', {
+  actionId: text('action_id').primaryKey(),
+  httpStatus: integer('http_status').notNull(),
+  output: text('output'),
+  attempts: integer('attempts').notNull(),
+  completedAt: timestamp('completed_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+});
+
+/** Where an action's Slack request message lives, so later steps can update it. */
+export const slackMessages = pgTable('slack_messages', {
+  actionId: text('action_id').primaryKey(),
+  channel: text('channel').notNull(),
+  ts: text('ts').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
+});
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type ActionRow = typeof actions.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type CheckpointRow = typeof auditCheckpoints.$inferSelect;

@@ -1,0 +1,103 @@
+import { Type, type Static } from 'typebox';
+
+const Text = (max: number, extra: object = {}) => Type.String({ minLength: 1, maxLength: max, ...extra });
+const Json = Type.Record(Type.String(), Type.Unknown());
+
+export const HttpExecuteSchema = Type.Object(
+  {
+    type: Type.Literal('http'),
+    url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    method: Type.Optional(Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('PATCH'), Type.Literal('DELETE')])),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4096 }))),
+    body: Type.Optional(Type.Unknown()),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+  },
+  { additionalProperties: false },
+);
+export const GateExecuteSchema = Type.Object({ type: Type.Literal('none') }, { additionalProperties: false });
+export const ExecuteSchema = Type.Union([GateExecuteSchema, HttpExecuteSchema]);
+export type Execute = Static<typeof ExecuteSchema>;
+export type HttpExecute = Static<typeof HttpExecuteSchema>;
+
+/** The body of `POST /v1/actions`. The requester is never part of it: it is the token's principal. */
+export const SubmissionSchema = Type.Object(
+  {
+    action: Text(200, { pattern: '^[A-Za-z0-9_.:/-]+$' }),
+    resource: Text(2048),
+    environment: Type.Optional(Text(100, { pattern: '^[A-Za-z0-9_.-]+$' })),
+    params: Type.Optional(Json),
+    justification: Type.Optional(Type.String({ maxLength: 4000 })),
+    onBehalfOf: Type.Optional(Type.Union([Text(320), Type.Null()])),
+    context: Type.Optional(Json),
+    execute: Type.Optional(ExecuteSchema),
+    breakGlass: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type Submission = Static<typeof SubmissionSchema>;
+
+export const ApproverSetSchema = Type.Object({ groups: Type.Array(Type.String()), principals: Type.Array(Type.String()) });
+
+export const PublicDecisionSchema = Type.Object({
+  outcome: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]),
+  ruleId: Type.Union([Type.String(), Type.Null()]),
+  policyVersion: Type.String(),
+  approvers: ApproverSetSchema,
+  quorum: Type.Integer(),
+  distinctGroups: Type.Boolean(),
+  escalationLevel: Type.Integer(),
+  escalation: Type.Array(Type.Object({ afterSeconds: Type.Number(), groups: Type.Array(Type.String()), principals: Type.Array(Type.String()) })),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  risk: Type.Union([Type.String(), Type.Null()]),
+  controls: Type.Array(Type.String()),
+  reason: Type.String(),
+  breakGlass: Type.Boolean(),
+});
+export type PublicDecision = Static<typeof PublicDecisionSchema>;
+
+export const VoteSchema = Type.Object({
+  principal: Type.String(),
+  decision: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
+  comment: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String(),
+  via: Type.Union([Type.Literal('api'), Type.Literal('slack')]),
+  group: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+export type Vote = Static<typeof VoteSchema>;
+
+export const ResultSchema = Type.Object({
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+  httpStatus: Type.Optional(Type.Integer()),
+  output: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.String()),
+  reportedBy: Type.Optional(Type.String()),
+});
+export type ActionResult = Static<typeof ResultSchema>;
+
+/** The Action object every GET returns. The workflow owns it; the API adds `links`. */
+export const ActionSchema = Type.Object({
+  id: Type.String(),
+  action: Type.String(),
+  resource: Type.String(),
+  environment: Type.String(),
+  params: Json,
+  justification: Type.Union([Type.String(), Type.Null()]),
+  requester: Type.String(),
+  onBehalfOf: Type.Union([Type.String(), Type.Null()]),
+  context: Json,
+  execute: Type.Object({ type: Type.Union([Type.Literal('none'), Type.Literal('http')]), url: Type.Optional(Type.String()), method: Type.Optional(Type.String()) }),
+  breakGlass: Type.Boolean(),
+  status: Type.Union([
+    Type.Literal('evaluating'), Type.Literal('pending_approval'), Type.Literal('approved'), Type.Literal('executing'), Type.Literal('succeeded'),
+    Type.Literal('failed'), Type.Literal('denied'), Type.Literal('expired'), Type.Literal('cancelled'),
+  ]),
+  decision: Type.Union([PublicDecisionSchema, Type.Null()]),
+  approvals: Type.Array(VoteSchema),
+  result: Type.Union([ResultSchema, Type.Null()]),
+  statusReason: Type.Union([Type.String(), Type.Null()]),
+  grantExpiresAt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  links: Type.Optional(Type.Object({ self: Type.String(), temporalUi: Type.String() })),
+});
+export type Action = Static<typeof ActionSchema>;

@@ -1,0 +1,35 @@
+/** Audit event types, exactly as the contract names them. */
+export const AuditEventType = {
+  actionSubmitted: 'action.submitted',
+  policyEvaluated: 'policy.evaluated',
+  approvalRequested: 'approval.requested',
+  approvalEscalated: 'approval.escalated',
+  approvalDecision: 'approval.decision',
+  actionApproved: 'action.approved',
+  actionDenied: 'action.denied',
+  actionExpired: 'action.expired',
+  actionCancelled: 'action.cancelled',
+  executionStarted: 'execution.started',
+  executionSucceeded: 'execution.succeeded',
+  executionFailed: 'execution.failed',
+} as const;
+export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
+export const AUDIT_EVENT_TYPES = Object.values(AuditEventType) as AuditEventType[];
+
+/** An event before the audit log gives it a place in the chain. `id` is chosen by the writer so a retry is recognised. */
+export interface NewAuditEvent {
+  id: string;
+  actionId: string | null;
+  type: AuditEventType | string;
+  actor: string;
+  at: string;
+  data: Record<string, unknown>;
+  policyVersion: string | null;
+}
+
+/** An event as stored: its place in the total order and its link in the hash chain. */
+export interface AuditEvent extends NewAuditEvent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}

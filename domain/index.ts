@@ -1,0 +1,5 @@
+export * from './status';
+export * from './audit-event';
+export * from './principal';
+export * from './decision';
+export * from './action';

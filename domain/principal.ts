@@ -1,0 +1,14 @@
+export const PrincipalKind = { human: 'human', service: 'service' } as const;
+export type PrincipalKind = (typeof PrincipalKind)[keyof typeof PrincipalKind];
+
+/** Someone or something that calls the API or decides. Groups come from principals.yaml only. */
+export interface Principal {
+  id: string;
+  kind: PrincipalKind;
+  groups: string[];
+  slack?: string;
+  email?: string;
+}
+
+/** Reserved groups with platform-wide meaning. */
+export const ReservedGroup = { admins: 'admins', auditors: 'auditors' } as const;

@@ -1,0 +1,2 @@
+export { PrincipalDirectory, PrincipalsStore, PrincipalsError, parsePrincipals } from './principals';
+export { createToken, principalForToken, hashToken } from './tokens';

@@ -1,0 +1,47 @@
+import { AuditWriter } from '../audit';
+import type { Config } from '../config';
+import { openDatabase, type Database } from '../db';
+import { PrincipalsStore } from '../identity';
+import { createMetrics, type Logger, type Metrics } from '../observability';
+import { PolicyStore } from '../policy';
+
+/** What both the API and the worker need, opened once per process. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  database: Database;
+  audit: AuditWriter;
+  policy: PolicyStore;
+  principals: PrincipalsStore;
+  close(): Promise<void>;
+}
+
+export async function openServices(config: Config, log: Logger, opts: { migrate?: boolean; watch?: boolean } = {}): Promise<Services> {
+  const metrics = createMetrics();
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  if (opts.migrate !== false) await database.migrate();
+  const principals = new PrincipalsStore(config.principalsFile, log);
+  const policy = new PolicyStore({ file: config.policyFile, logger: log, registry: metrics.registry });
+  await policy.load();
+  if (opts.watch !== false) {
+    principals.start();
+    policy.start();
+  }
+  const audit = new AuditWriter(database.db);
+  return {
+    config,
+    log,
+    metrics,
+    database,
+    audit,
+    policy,
+    principals,
+    async close() {
+      policy.stop();
+      principals.stop();
+      await audit.idle();
+      await database.close();
+    },
+  };
+}

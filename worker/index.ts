@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type ActionNotifier } from '../activities';
+import type { Services } from '../stack/services';
+
+const workflowsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+/** Workflow code is bundled once per process; every worker in it reuses the bundle. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} } as never;
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped (after `shutdown`). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts polling the task queue with real activities wired to the process's services. */
+export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; notifier?: ActionNotifier; connection?: NativeConnection }): Promise<RunningWorker> {
+  const { config } = services;
+  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: opts.taskQueue ?? config.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, notifier: opts.notifier }),
+    shutdownGraceTime: '10s',
+  });
+  const done = worker.run().finally(async () => {
+    if (!opts.connection) await connection.close().catch(() => {});
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { actionWorkflow } from './action-workflow';

@@ -1,0 +1,28 @@
+import type { Action } from '../domain/action';
+import type { ActionWorkflowInput } from './messages';
+
+/** The Action as it stands the moment it is submitted; the workflow starts from it and the API answers with it. */
+export function initialAction(input: ActionWorkflowInput): Action {
+  const sub = input.submission;
+  return {
+    id: input.id,
+    action: sub.action,
+    resource: sub.resource,
+    environment: sub.environment,
+    params: sub.params,
+    justification: sub.justification,
+    requester: input.requester.id,
+    onBehalfOf: sub.onBehalfOf,
+    context: sub.context,
+    execute: sub.execute.type === 'http' ? { type: 'http', url: sub.execute.url, method: sub.execute.method ?? 'POST' } : { type: 'none' },
+    breakGlass: sub.breakGlass,
+    status: 'evaluating',
+    decision: null,
+    approvals: [],
+    result: null,
+    statusReason: null,
+    grantExpiresAt: null,
+    createdAt: input.submittedAt,
+    updatedAt: input.submittedAt,
+  };
+}

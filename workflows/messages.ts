@@ -1,0 +1,57 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Action, Execute, Submission } from '../domain/action';
+import type { Principal } from '../domain/principal';
+
+export const WORKFLOW_TYPE = 'actionWorkflow';
+
+/** What the API hands the workflow: the validated submission and the caller as its token identifies it. */
+export interface ActionWorkflowInput {
+  id: string;
+  submission: Required<Pick<Submission, 'action' | 'resource' | 'environment' | 'params' | 'context' | 'breakGlass'>> & {
+    justification: string | null;
+    onBehalfOf: string | null;
+    execute: Execute;
+  };
+  requester: Principal;
+  submittedAt: string;
+}
+
+export interface DecideInput {
+  principal: Pick<Principal, 'id' | 'kind' | 'groups'>;
+  decision: 'approve' | 'deny';
+  comment?: string | null;
+  via: 'api' | 'slack';
+}
+
+export interface CancelInput {
+  principal: string;
+  isAdmin: boolean;
+  reason?: string | null;
+}
+
+export interface ReportResultInput {
+  principal: string;
+  status: 'succeeded' | 'failed';
+  output?: unknown;
+}
+
+/** A vote. The validator refuses, with a typed reason, anyone who may not vote now. */
+export const decideUpdate = defineUpdate<Action, [DecideInput]>('decide');
+export const cancelUpdate = defineUpdate<Action, [CancelInput]>('cancel');
+/** Gate mode: the requester reports the outcome of the operation it ran itself. */
+export const reportResultUpdate = defineUpdate<Action, [ReportResultInput]>('reportResult');
+export const getActionQuery = defineQuery<Action>('getAction');
+
+/** ApplicationFailure types a refused update carries; the API maps them to 403 or 409. */
+export const Refusal = {
+  notAnApprover: 'NotAnApprover',
+  selfApproval: 'SelfApproval',
+  onBehalfOfApproval: 'OnBehalfOfApproval',
+  serviceCannotApprove: 'ServiceCannotApprove',
+  alreadyVoted: 'AlreadyVoted',
+  groupAlreadyCounted: 'GroupAlreadyCounted',
+  actionClosed: 'ActionClosed',
+  notAllowed: 'NotAllowed',
+  notAwaitingResult: 'NotAwaitingResult',
+} as const;
+export type Refusal = (typeof Refusal)[keyof typeof Refusal];

@@ -1,0 +1,63 @@
+import type { Vote } from '../domain/action';
+import type { ApproverSet } from '../domain/decision';
+import type { Principal } from '../domain/principal';
+import { Refusal } from './messages';
+
+export interface Eligibility {
+  ok: boolean;
+  refusal?: Refusal;
+  message?: string;
+  /** The approver group this approval counts for (distinct-groups quorum), null for a named principal. */
+  group?: string | null;
+}
+
+/**
+ * Whether `voter` may cast `decision` now, given who may decide and the votes so far. Pure: the workflow
+ * validator and the tests share it.
+ */
+export function checkVoter(args: {
+  voter: Pick<Principal, 'id' | 'kind' | 'groups'>;
+  decision: 'approve' | 'deny';
+  approvers: ApproverSet;
+  approvals: Vote[];
+  distinctGroups: boolean;
+  requester: string;
+  onBehalfOf: string | null;
+  selfApprovalAllowed: boolean;
+}): Eligibility {
+  const { voter, approvers } = args;
+  if (voter.id === args.requester && !args.selfApprovalAllowed) {
+    return { ok: false, refusal: Refusal.selfApproval, message: `${voter.id} submitted this action and cannot decide on it` };
+  }
+  if (args.onBehalfOf && voter.id === args.onBehalfOf) {
+    return { ok: false, refusal: Refusal.onBehalfOfApproval, message: `this action was submitted on behalf of ${voter.id}, who cannot decide on it` };
+  }
+  if (args.approvals.some((v) => v.principal === voter.id)) {
+    return { ok: false, refusal: Refusal.alreadyVoted, message: `${voter.id} has already voted on this action` };
+  }
+  if (voter.kind === 'service') {
+    return { ok: false, refusal: Refusal.serviceCannotApprove, message: `${voter.id} is a service principal; only people decide` };
+  }
+  const viaGroups = voter.groups.filter((g) => approvers.groups.includes(g));
+  const named = approvers.principals.includes(voter.id);
+  const selfByBreakGlass = voter.id === args.requester && args.selfApprovalAllowed;
+  if (!named && viaGroups.length === 0 && !selfByBreakGlass) {
+    const who = [...approvers.groups.map((g) => `group ${g}`), ...approvers.principals].join(', ') || 'nobody';
+    return { ok: false, refusal: Refusal.notAnApprover, message: `${voter.id} is not an approver of this action (approvers: ${who})` };
+  }
+  if (!args.distinctGroups || args.decision === 'deny' || selfByBreakGlass) return { ok: true, group: viaGroups[0] ?? null };
+  const counted = new Set(args.approvals.filter((v) => v.decision === 'approve').map((v) => v.group).filter(Boolean));
+  const open = viaGroups.filter((g) => !counted.has(g));
+  if (open.length === 0 && !named) {
+    return {
+      ok: false,
+      refusal: Refusal.groupAlreadyCounted,
+      message: `an approval from group ${viaGroups.join('/')} is already counted; this rule needs approvals from distinct groups (${approvers.groups.join(', ')})`,
+    };
+  }
+  return { ok: true, group: open[0] ?? null };
+}
+
+export function quorumReached(approvals: Vote[], quorum: number): boolean {
+  return approvals.filter((v) => v.decision === 'approve').length >= Math.max(quorum, 1);
+}
