@@ -52,6 +52,8 @@ export const PublicDecisionSchema = Type.Object({
   controls: Type.Array(Type.String()),
   reason: Type.String(),
   breakGlass: Type.Boolean(),
+  requireJustification: Type.Boolean(),
+  slackChannel: Type.Union([Type.String(), Type.Null()]),
 });
 export type PublicDecision = Static<typeof PublicDecisionSchema>;
 

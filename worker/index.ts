@@ -1,15 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActionNotifier } from '../activities';
 import type { Services } from '../stack/services';
+import { installTemporalLogging } from './runtime';
 
 const workflowsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+let bundle: Promise<WorkflowBundleOption> | null = null;
 /** Workflow code is bundled once per process; every worker in it reuses the bundle. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  // The test runner bundles once for all test processes and passes the file.
+  const prebuilt = process.env.INTERLOCK_WORKFLOW_BUNDLE;
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
   return bundle;
 }
 
@@ -25,6 +28,7 @@ export interface RunningWorker {
 /** Starts polling the task queue with real activities wired to the process's services. */
 export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; notifier?: ActionNotifier; connection?: NativeConnection }): Promise<RunningWorker> {
   const { config } = services;
+  installTemporalLogging(services.log);
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
   const worker = await Worker.create({
     connection,
@@ -46,3 +50,5 @@ export async function startWorker(services: Services, opts: { address: string; t
     },
   };
 }
+
+export { installTemporalLogging } from './runtime';

@@ -308,6 +308,8 @@ function publicDecision(p: PolicyDecision, expiresAt: string | null): PublicDeci
     controls: p.controls,
     reason: p.reason,
     breakGlass: p.breakGlassGroups.length > 0,
+    requireJustification: p.requireJustification,
+    slackChannel: p.slackChannel,
   };
 }
 

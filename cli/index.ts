@@ -1,0 +1,45 @@
+import { ApiCallError } from './api-client';
+import { UsageError } from './args';
+import { auditCommand } from './audit';
+import { processIo, type CliIo } from './io';
+import { policyCommand } from './policy';
+import { execCommand, submitCommand } from './submit';
+import { tokenCommand } from './token';
+
+const USAGE = `usage: interlock <command>
+  token create <principal-id>             print a new API token (only its hash is stored)
+  submit --action A --resource R [--env E] [--param k=v ...] [--justification J] [--on-behalf-of P] [--wait]
+  exec --action A --resource R [...] -- <command...>   run the command only after approval
+  policy check|test|replay [file] [--since 7d]
+  audit verify | audit export --from T --to T --format jsonl|csv
+environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
+
+/** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'token':
+        return await tokenCommand(rest, io);
+      case 'submit':
+        return await submitCommand(rest, io);
+      case 'exec':
+        return await execCommand(rest, io);
+      case 'policy':
+        return await policyCommand(rest, io);
+      case 'audit':
+        return await auditCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; run \`interlock help\``);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ApiCallError) io.err(`interlock: ${err.message}`);
+    else io.err(`interlock: ${(err as Error).message?.split('\n')[0] ?? err}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

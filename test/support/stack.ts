@@ -1,0 +1,150 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { ActionNotifier } from '../../activities';
+import { buildApi, type ActionService } from '../../api';
+import { loadConfig } from '../../config';
+import { createToken } from '../../identity';
+import { createLogger } from '../../observability';
+import { openServices, type Services } from '../../stack/services';
+import { startWorker, type RunningWorker } from '../../worker';
+import { freshDatabase } from './database';
+
+export interface StackOptions {
+  /** policy.yaml text; defaults to the repository's example policy. */
+  policy?: string;
+  principals?: string;
+  env?: Record<string, string>;
+  notifier?: ActionNotifier;
+  /** Mount more routes (e.g. Slack) on the API. */
+  extend?: (app: FastifyInstance, actions: ActionService, services: Services, temporal: Client) => Promise<void>;
+}
+
+export interface TestStack {
+  url: string;
+  services: Services;
+  temporal: Client;
+  worker: RunningWorker;
+  taskQueue: string;
+  tokens: Record<string, string>;
+  policyFile: string;
+  /** A request as principal `as` (a principal id, or null for no token); the body is sent as JSON. */
+  call(as: string | null, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Submit as `as` and return the Action. */
+  submit(as: string, body: Record<string, unknown>): Promise<any>;
+  /** Poll GET until `predicate` holds (no fixed sleeps). */
+  until(as: string, id: string, predicate: (a: any) => boolean, timeoutMs?: number): Promise<any>;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PRINCIPALS = `principals:
+  - {id: "svc:etl-bot", kind: service, groups: [pipelines]}
+  - {id: "alice@example.com", kind: human, groups: [data-owners], slack: U0ALICE}
+  - {id: "bob@example.com", kind: human, groups: [data-owners, admins], slack: U0BOB}
+  - {id: "erin@example.com", kind: human, groups: [data-owners, dba], slack: U0ERIN}
+  - {id: "carol@example.com", kind: human, groups: [security-oncall, security], slack: U0CAROL}
+  - {id: "frank@example.com", kind: human, groups: [security], slack: U0FRANK}
+  - {id: "dave@example.com", kind: human, groups: [auditors]}
+  - {id: "sre@example.com", kind: human, groups: [sre-oncall], slack: U0SRE}
+  - {id: "mallory@example.com", kind: human, groups: [interns]}
+`;
+
+let counter = 0;
+
+/**
+ * A real stack for one test: a fresh database, policy and principals files, a worker on its own task
+ * queue against the run's Temporal dev server, and the API on an ephemeral port, with a token per principal.
+ */
+export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
+  const database = await freshDatabase();
+  const policyFile = path.join(database.dataDir, 'policy.yaml');
+  const principalsFile = path.join(database.dataDir, 'principals.yaml');
+  writeFileSync(policyFile, opts.policy ?? (await import('node:fs')).readFileSync(path.join(import.meta.dirname, '..', '..', 'policy.yaml'), 'utf8'));
+  writeFileSync(principalsFile, opts.principals ?? DEFAULT_PRINCIPALS);
+  const taskQueue = `test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
+  const config = loadConfig({
+    ...process.env,
+    PORT: '0',
+    INTERLOCK_DATA_DIR: database.dataDir,
+    DATABASE_URL: database.url ?? '',
+    INTERLOCK_POLICY: policyFile,
+    INTERLOCK_PRINCIPALS: principalsFile,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    INTERLOCK_WEBHOOK_SECRET: 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64'),
+    ...opts.env,
+  });
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+  const services = await openServices(config, log);
+  const address = config.temporalAddress!;
+  const connection = await Connection.connect({ address });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  let worker = await startWorker(services, { address, notifier: opts.notifier });
+  const app = await buildApi({ services, temporal, extend: opts.extend ? (a, actions) => opts.extend!(a, actions, services, temporal) : undefined });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${addr.port}`;
+
+  const tokens: Record<string, string> = {};
+  for (const p of services.principals.current().all()) tokens[p.id] = (await createToken(services.database.db, p.id)).token;
+
+  const call: TestStack['call'] = async (as, method, route, body, headers = {}) => {
+    const h: Record<string, string> = { ...headers };
+    if (as) h.authorization = `Bearer ${tokens[as] ?? as}`;
+    if (body !== undefined) h['content-type'] ??= 'application/json';
+    const res = await fetch(url + route, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed };
+  };
+
+  const stack: TestStack = {
+    url,
+    services,
+    temporal,
+    get worker() {
+      return worker;
+    },
+    taskQueue,
+    tokens,
+    policyFile,
+    call,
+    async submit(as, body) {
+      const res = await call(as, 'POST', '/v1/actions', body);
+      if (res.status !== 202) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    async until(as, id, predicate, timeoutMs = 20_000) {
+      const end = Date.now() + timeoutMs;
+      let last: any;
+      while (Date.now() < end) {
+        const res = await call(as, 'GET', `/v1/actions/${id}`);
+        last = res.body;
+        if (res.status === 200 && predicate(res.body)) return res.body;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`condition not reached for ${id} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    },
+    async stopWorker() {
+      await worker.shutdown();
+    },
+    async startWorker() {
+      worker = await startWorker(services, { address, notifier: opts.notifier });
+    },
+    async stop() {
+      await app.close();
+      await worker.shutdown().catch(() => {});
+      await connection.close();
+      await services.close();
+      await database.drop();
+    },
+  };
+  return stack;
+}
