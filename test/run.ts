@@ -42,7 +42,7 @@ async function main() {
   writeFileSync(bundlePath, bundle.code);
 
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_CLI_PATH: binary, INTERLOCK_WORKFLOW_BUNDLE: bundlePath, TEST_DATABASE_ADMIN_URL: adminUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_CLI_PATH: binary, INTERLOCK_WORKFLOW_BUNDLE: bundlePath, TEST_DATABASE_ADMIN_URL: adminUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' };
   delete env.DATABASE_URL;
 
   let code = 0;

@@ -1,0 +1,78 @@
+import type { PolicyDecision } from '../domain';
+import type { PolicyDefaults, RuleDefinition } from './types';
+
+const where = (source: string, line: number | null) => (line === null ? source : `${source}:${line}`);
+
+/** The decision a matching rule gives; built once per version and copied per evaluation. */
+export function ruleDecision(rule: RuleDefinition, version: string, defaults: PolicyDefaults, source: string): PolicyDecision {
+  const approval = rule.decision === 'require_approval';
+  return {
+    outcome: rule.decision,
+    ruleId: rule.id,
+    policyVersion: version,
+    approvers: approval && rule.approvers ? rule.approvers : { groups: [], principals: [] },
+    quorum: approval ? rule.quorum : 0,
+    distinctGroups: approval && rule.distinctGroups,
+    timeoutSeconds: rule.timeoutSeconds ?? defaults.timeoutSeconds,
+    escalation: approval ? rule.escalation : [],
+    risk: rule.risk,
+    controls: rule.controls,
+    slackChannel: rule.slackChannel,
+    requireJustification: rule.requireJustification,
+    maxParamsBytes: rule.maxParamsBytes,
+    grantSeconds: rule.grantSeconds ?? defaults.grantSeconds,
+    breakGlassGroups: rule.breakGlassGroups,
+    reason: `rule "${rule.id}" (${where(source, rule.line)}) matched: ${rule.decision}`,
+  };
+}
+
+/** No rule matched: the file's default applies. */
+export function defaultDecision(version: string, defaults: PolicyDefaults): PolicyDecision {
+  return {
+    ...emptyDecision(version, defaults),
+    outcome: defaults.decision,
+    reason: defaults.decision === 'deny' ? 'no rule matched; the default is deny (fail closed)' : 'no rule matched; the default is allow',
+  };
+}
+
+/** A rule's condition raised an error: deny, naming the rule, its line and the error, so the author can fix it. */
+export function failClosedDecision(rule: RuleDefinition, version: string, defaults: PolicyDefaults, source: string, error: string): PolicyDecision {
+  return {
+    ...emptyDecision(version, defaults),
+    ruleId: rule.id,
+    timeoutSeconds: rule.timeoutSeconds ?? defaults.timeoutSeconds,
+    reason: `rule "${rule.id}" (${where(source, rule.whenLine)}) could not be evaluated: ${error}; denied (fail closed)`,
+  };
+}
+
+function emptyDecision(version: string, defaults: PolicyDefaults): PolicyDecision {
+  return {
+    outcome: 'deny',
+    ruleId: null,
+    policyVersion: version,
+    approvers: { groups: [], principals: [] },
+    quorum: 0,
+    distinctGroups: false,
+    timeoutSeconds: defaults.timeoutSeconds,
+    escalation: [],
+    risk: null,
+    controls: [],
+    slackChannel: null,
+    requireJustification: false,
+    maxParamsBytes: null,
+    grantSeconds: defaults.grantSeconds,
+    breakGlassGroups: [],
+    reason: '',
+  };
+}
+
+/** A fresh copy, so a caller changing its decision never changes the policy's template. */
+export function copyDecision(t: PolicyDecision): PolicyDecision {
+  return {
+    ...t,
+    approvers: { groups: t.approvers.groups.slice(), principals: t.approvers.principals.slice() },
+    escalation: t.escalation.map((e) => ({ afterSeconds: e.afterSeconds, groups: e.groups.slice(), principals: e.principals.slice() })),
+    controls: t.controls.slice(),
+    breakGlassGroups: t.breakGlassGroups.slice(),
+  };
+}

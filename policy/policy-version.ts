@@ -1,0 +1,87 @@
+import type { PolicyDecision } from '../domain';
+import { Activation } from './activation';
+import { celErrorText, type Condition } from './condition';
+import { copyDecision, defaultDecision, failClosedDecision, ruleDecision } from './decisions';
+import type { CompiledPolicy, PolicyDefaults, PolicyExplanation, PolicyInput, RuleDefinition, TraceStep } from './types';
+
+interface CompiledRule {
+  definition: RuleDefinition;
+  condition: Condition;
+  decision: PolicyDecision;
+}
+
+const MAX_CACHED_ACTIONS = 10_000;
+
+/** What a condition returned: a match, no match, or the reason it could not be decided. */
+type Verdict = true | false | string;
+
+/** One immutable policy version: first matching rule wins, in file order; errors fail closed. */
+export class PolicyVersion implements CompiledPolicy {
+  readonly rules: readonly RuleDefinition[];
+  private readonly compiled: readonly CompiledRule[];
+  private readonly fallback: PolicyDecision;
+  private readonly candidates = new Map<string, readonly CompiledRule[]>();
+
+  constructor(readonly version: string, readonly source: string, readonly defaults: PolicyDefaults, rules: { definition: RuleDefinition; condition: Condition }[]) {
+    this.rules = Object.freeze(rules.map((r) => r.definition));
+    this.compiled = rules.map((r) => ({ ...r, decision: ruleDecision(r.definition, version, defaults, source) }));
+    this.fallback = defaultDecision(version, defaults);
+  }
+
+  evaluate(input: PolicyInput): PolicyDecision {
+    const activation = new Activation(input);
+    for (const rule of this.candidatesFor(activation.action)) {
+      const verdict = test(rule, activation);
+      if (verdict === false) continue;
+      return verdict === true ? copyDecision(rule.decision) : this.failClosed(rule, verdict);
+    }
+    return copyDecision(this.fallback);
+  }
+
+  /** Like `evaluate`, but runs every condition up to the deciding one (no index) and says what each did. */
+  explain(input: PolicyInput): PolicyExplanation {
+    const activation = new Activation(input);
+    const trace: TraceStep[] = [];
+    for (const rule of this.compiled) {
+      const { id: ruleId, line } = rule.definition;
+      const verdict = test(rule, activation);
+      if (verdict === false) {
+        trace.push({ ruleId, line, matched: false, reason: 'condition was false' });
+        continue;
+      }
+      if (verdict === true) {
+        trace.push({ ruleId, line, matched: true, reason: `condition was true: ${rule.definition.decision}` });
+        return { decision: copyDecision(rule.decision), trace };
+      }
+      const decision = this.failClosed(rule, verdict);
+      trace.push({ ruleId, line, matched: false, reason: decision.reason });
+      return { decision, trace };
+    }
+    return { decision: copyDecision(this.fallback), trace };
+  }
+
+  /** The rules, in order, whose action guard lets `action` through; cached per action name, bounded. */
+  private candidatesFor(action: string): readonly CompiledRule[] {
+    let rules = this.candidates.get(action);
+    if (rules) return rules;
+    rules = this.compiled.filter((r) => r.condition.guard === null || r.condition.guard(action));
+    // Action names come from callers; clearing when full keeps memory bounded without LRU bookkeeping.
+    if (this.candidates.size >= MAX_CACHED_ACTIONS) this.candidates.clear();
+    this.candidates.set(action, rules);
+    return rules;
+  }
+
+  private failClosed(rule: CompiledRule, error: string): PolicyDecision {
+    return failClosedDecision(rule.definition, this.version, this.defaults, this.source, error);
+  }
+}
+
+function test(rule: CompiledRule, activation: Activation): Verdict {
+  try {
+    const value = rule.condition.test(activation);
+    if (typeof value === 'boolean') return value;
+    return `the condition yielded ${value === null ? 'null' : typeof value}, not a bool`;
+  } catch (err) {
+    return celErrorText(err);
+  }
+}

@@ -1,0 +1,76 @@
+import { isScalar, type Node } from 'yaml';
+import { DecisionOutcome } from '../domain';
+import { readApprovers, readBreakGlass, readEscalation } from './approvers-schema';
+import { readRuleTests } from './test-schema';
+import { RISK_LEVELS, type RuleDefinition } from './types';
+import type { ProblemList } from './problem-list';
+import { MapReader } from './yaml-reader';
+
+const RULE_KEYS = [
+  'id', 'description', 'when', 'decision', 'approvers', 'require_justification', 'timeout', 'escalation', 'risk',
+  'controls', 'slack_channel', 'max_params_bytes', 'grant', 'break_glass', 'tests',
+] as const;
+const DECISIONS = Object.values(DecisionOutcome);
+
+/** The rule's id, read before anything else so every later problem can name it. */
+function peekId(node: unknown): string | null {
+  const id = (node as { get?: (k: string) => unknown }).get?.('id');
+  return typeof id === 'string' && id.length > 0 ? id : null;
+}
+
+/** One entry of `rules:`; returns undefined only when it is not even a mapping. Problems go to `problems`. */
+export function readRule(problems: ProblemList, node: Node, index: number, defaultTimeout: number | undefined): RuleDefinition | undefined {
+  const r = MapReader.of(problems, node, `rules[${index}]`, peekId(node), RULE_KEYS);
+  if (!r) return undefined;
+  const id = r.require('id', 'a unique name, e.g. prod-data-export') ? r.string('id') : undefined;
+  const decision = r.require('decision', DECISIONS.join(' | ')) ? r.oneOf('decision', DECISIONS) : undefined;
+  const timeoutSeconds = r.duration('timeout') ?? null;
+
+  const requirement = readApprovers(r);
+  if (decision === 'require_approval' && !r.has('approvers')) {
+    r.report(r.node, r.pathOf('approvers'), 'require_approval needs approvers, e.g. approvers: {groups: [data-owners], quorum: 1}');
+  }
+  if (decision && decision !== 'require_approval') {
+    for (const key of ['approvers', 'escalation'] as const) {
+      if (r.has(key)) r.report(r.raw(key), r.pathOf(key), `only applies to decision require_approval, not ${decision}; remove it`);
+    }
+  }
+
+  return {
+    id: id ?? `rules[${index}]`,
+    line: problems.lineOf(node),
+    when: readWhen(r),
+    whenLine: whenLine(r),
+    decision: decision ?? 'deny',
+    description: r.string('description') ?? null,
+    approvers: requirement?.approvers ?? null,
+    quorum: requirement?.quorum ?? 0,
+    distinctGroups: requirement?.distinctGroups ?? false,
+    requireJustification: r.bool('require_justification') ?? false,
+    timeoutSeconds,
+    escalation: readEscalation(r, timeoutSeconds ?? defaultTimeout),
+    risk: r.oneOf('risk', RISK_LEVELS) ?? null,
+    controls: r.strings('controls') ?? [],
+    slackChannel: r.string('slack_channel') ?? null,
+    maxParamsBytes: r.integer('max_params_bytes', 1) ?? null,
+    grantSeconds: r.duration('grant') ?? null,
+    breakGlassGroups: readBreakGlass(r),
+    tests: readRuleTests(r),
+  };
+}
+
+/** `when` is CEL text; a bare YAML `true`/`false` is accepted as the CEL literal. */
+function readWhen(r: MapReader): string {
+  if (!r.require('when', 'a CEL condition, or true')) return 'false';
+  const node = r.raw('when');
+  if (isScalar(node) && typeof node.value === 'boolean') return String(node.value);
+  return r.string('when') ?? 'false';
+}
+
+/** The line where the CEL text itself starts: a block scalar (`when: |`) starts on the line after its header. */
+function whenLine(r: MapReader): number | null {
+  const node = r.raw('when');
+  const line = r.lineOf('when');
+  const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED');
+  return line !== null && block ? line + 1 : line;
+}

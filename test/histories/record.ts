@@ -1,0 +1,101 @@
+/**
+ * Records one workflow history per path through actionWorkflow into test/histories/*.json, for the replay
+ * test. Re-run after an intended workflow change (`npm run test:record-histories`) and commit the files;
+ * never re-record to make a replay failure go away: that failure means running workflows would break.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { findTemporalCli, startDevServer } from '../../stack';
+import { startSink } from '../support/sink';
+
+const dir = path.dirname(new URL(import.meta.url).pathname);
+const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
+
+async function main() {
+  const server = await startDevServer({ binary: findTemporalCli({}), dataDir: '/tmp/interlock-record', port: 17999, uiPort: null, dbFile: null });
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_DATABASE_ADMIN_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { startStack } = await import('../support/stack');
+  const policy = readFileSync(path.join(dir, '..', 'fixtures', 'flow-policy.yaml'), 'utf8');
+  const stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET } });
+  const sink = await startSink(SECRET, { failFirst: 1 });
+  const bot = 'svc:etl-bot';
+  const vote = (who: string, id: string, decision = 'approve') => stack.call(who, 'POST', `/v1/actions/${id}/decisions`, { decision, comment: 'recorded' });
+  const pending = async (body: object) => {
+    const a = await stack.submit(bot, body as never);
+    await stack.until(bot, a.id, (x) => x.status === 'pending_approval');
+    return a.id as string;
+  };
+  const settle = (id: string) => stack.until(bot, id, (x) => ['succeeded', 'failed', 'denied', 'expired', 'cancelled'].includes(x.status), 30_000);
+
+  const paths: Record<string, () => Promise<string>> = {
+    'allowed-gate-grant-lapses': async () => (await stack.submit(bot, { action: 'read.x', resource: 'r' })).id, // grant: 2s in the fixture
+    'denied-by-policy': async () => {
+      const id = (await stack.submit(bot, { action: 'db.drop', resource: 'r' })).id;
+      await settle(id);
+      return id;
+    },
+    'approved-quorum-gate-result': async () => {
+      const id = await pending({ action: 'db.export', resource: 'r', onBehalfOf: 'alice@example.com' });
+      await vote('alice@example.com', id);
+      await vote('bob@example.com', id);
+      await vote('bob@example.com', id);
+      await vote('erin@example.com', id);
+      await stack.call(bot, 'POST', `/v1/actions/${id}/result`, { status: 'succeeded', output: { rows: 1 } });
+      await settle(id);
+      return id;
+    },
+    'denied-by-approver': async () => {
+      const id = await pending({ action: 'db.export', resource: 'r' });
+      await vote('erin@example.com', id, 'deny');
+      await settle(id);
+      return id;
+    },
+    expired: async () => {
+      const id = await pending({ action: 'cache.flush', resource: 'r' });
+      await settle(id);
+      return id;
+    },
+    'escalated-then-approved': async () => {
+      const id = await pending({ action: 'infra.scale', resource: 'r' });
+      await stack.until(bot, id, (x) => x.decision?.escalationLevel === 1);
+      await vote('carol@example.com', id);
+      await stack.until(bot, id, (x) => x.status === 'approved');
+      await stack.call(bot, 'POST', `/v1/actions/${id}/result`, { status: 'failed', output: 'exit 3' });
+      await settle(id);
+      return id;
+    },
+    cancelled: async () => {
+      const id = await pending({ action: 'db.export', resource: 'r' });
+      await stack.call(bot, 'POST', `/v1/actions/${id}/cancel`, { reason: 'recorded' });
+      await settle(id);
+      return id;
+    },
+    'http-retried-then-succeeded': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', url: sink.url, body: { a: 1 } } })).id;
+      await settle(id);
+      return id;
+    },
+  };
+  try {
+    for (const [name, run] of Object.entries(paths)) {
+      const id = await run();
+      const handle = stack.temporal.workflow.getHandle(id);
+      await handle.result();
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1));
+      process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
+    }
+  } finally {
+    await sink.close();
+    await stack.stop();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

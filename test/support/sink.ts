@@ -1,0 +1,50 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+
+export interface SinkRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  signatureValid: boolean;
+}
+
+/**
+ * A local receiver for the http executor: records every request, checks its Standard Webhooks signature,
+ * and applies each Idempotency-Key once (as a well-behaved receiver would), answering with scripted failures first.
+ */
+export async function startSink(secret: string, script: { failFirst?: number; failStatus?: number; status?: number } = {}) {
+  const requests: SinkRequest[] = [];
+  const applied = new Map<string, number>();
+  let failuresLeft = script.failFirst ?? 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      let signatureValid = false;
+      try {
+        new Webhook(secret).verify(body, req.headers as Record<string, string>);
+        signatureValid = true;
+      } catch {
+        signatureValid = false;
+      }
+      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body, signatureValid });
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        res.writeHead(script.failStatus ?? 503).end('temporarily unavailable');
+        return;
+      }
+      const key = String(req.headers['idempotency-key']);
+      applied.set(key, (applied.get(key) ?? 0) + 1);
+      res.writeHead(script.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: key, times: applied.get(key) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/run`,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
