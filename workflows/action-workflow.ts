@@ -99,7 +99,6 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     upsertSearchAttributes([{ key: SearchAttributes.status, value: status } as never]);
   };
 
-  const closed = () => isTerminal(state.status) || state.status === 'executing' || (state.status === 'approved' && state.execute.type !== 'none');
   const selfApprovalAllowed = () => !!policy && sub.breakGlass && policy.breakGlassGroups.some((g) => requester.groups.includes(g));
 
   setHandler(getActionQuery, snapshot);

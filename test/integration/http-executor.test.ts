@@ -76,7 +76,7 @@ describe('the http executor runs an approved operation once, signed, with the ac
       const { createActivities } = await import('../../activities');
       const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: SECRET });
       const { MockActivityEnvironment } = await import('@temporalio/testing');
-      const again = await new MockActivityEnvironment({ attempt: 2 }).run(acts.executeHttp, { actionId: a.id, execute: { type: 'http' as const, url: sink.url } });
+      const again: { status: string } = await new MockActivityEnvironment({ attempt: 2 }).run(acts.executeHttp, { actionId: a.id, execute: { type: 'http' as const, url: sink.url } });
       assert.equal(again.status, 'succeeded');
       assert.equal(sink.requests.length, 1);
     } finally {

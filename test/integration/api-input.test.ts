@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { actions } from '../../db/schema';
+import { startStack, type TestStack } from '../support/stack';
+
+const BOT = 'svc:etl-bot';
+
+describe('bad input never gets a 500: each gets the contract error naming the problem, and changes nothing', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack?.stop());
+
+  const count = async () => (await stack.services.database.db.select().from(actions)).length;
+  const isContractError = (body: any) => typeof body?.error?.code === 'string' && typeof body.error.message === 'string' && Array.isArray(body.error.details);
+
+  test('no token or an unknown token is 401', async () => {
+    const none = await stack.call(null, 'GET', '/v1/actions');
+    assert.equal(none.status, 401);
+    assert.ok(isContractError(none.body));
+    const bad = await stack.call('ilk_not-a-real-token', 'GET', '/v1/actions');
+    assert.equal(bad.status, 401);
+  });
+
+  test('malformed JSON is 400 malformed_json', async () => {
+    const res = await stack.call(BOT, 'POST', '/v1/actions', '{"action": "db.export", ', { 'content-type': 'application/json' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'malformed_json');
+  });
+
+  test('missing and wrong-typed fields are 400 and name each field', async () => {
+    const before = await count();
+    const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 42, params: 'x' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'invalid_request');
+    const fields = res.body.error.details.map((d: any) => d.field);
+    assert.ok(fields.includes('resource'), JSON.stringify(fields));
+    assert.ok(fields.includes('action'), JSON.stringify(fields));
+    assert.ok(fields.includes('params'), JSON.stringify(fields));
+    assert.equal(await count(), before);
+  });
+
+  test('a body field cannot claim another identity', async () => {
+    const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', requester: 'bob@example.com' });
+    assert.equal(res.status, 400);
+    assert.match(res.body.error.message, /unknown field "requester"/);
+  });
+
+  test('a 10 MB body is refused with body_too_large', async () => {
+    const huge = JSON.stringify({ action: 'read.x', resource: 'r', params: { blob: 'x'.repeat(10 * 1024 * 1024) } });
+    const res = await stack.call(BOT, 'POST', '/v1/actions', huge);
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'body_too_large');
+  });
+
+  test('a rule requiring a justification refuses a submission without one: 422 naming the rule', async () => {
+    const before = await count();
+    const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 'db.export', resource: 'r', environment: 'production' });
+    assert.equal(res.status, 422);
+    assert.match(res.body.error.message, /prod-data-export/);
+    assert.equal(res.body.error.details[0].field, 'justification');
+    assert.equal(await count(), before);
+  });
+
+  test('an Idempotency-Key longer than 255 characters is 400', async () => {
+    const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r' }, { 'idempotency-key': 'k'.repeat(256) });
+    assert.equal(res.status, 400);
+  });
+
+  test('an unknown or malformed action id is 404 or 400, on every route', async () => {
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions/act_01UNKNOWN00000000000000000')).status, 404);
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions/act_01UNKNOWN00000000000000000/audit')).status, 404);
+    assert.equal((await stack.call('bob@example.com', 'POST', '/v1/actions/act_01UNKNOWN00000000000000000/decisions', { decision: 'approve' })).status, 404);
+    assert.equal((await stack.call(BOT, 'POST', '/v1/actions/act_01UNKNOWN00000000000000000/cancel', {})).status, 404);
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions/not-an-id')).status, 400);
+  });
+
+  test('a vote with an invalid decision is 400; wait with a timeout above 300 is 400', async () => {
+    const a = await stack.submit(BOT, { action: 'read.x', resource: 'r' });
+    const vote = await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'maybe' });
+    assert.equal(vote.status, 400);
+    assert.equal((await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=301`)).status, 400);
+  });
+
+  test('a forged list cursor is 400; an unknown route is 404 in the contract shape', async () => {
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions?cursor=garbage')).status, 400);
+    const res = await stack.call(BOT, 'GET', '/v1/nothing');
+    assert.equal(res.status, 404);
+    assert.ok(isContractError(res.body));
+  });
+
+  test('health, readiness, metrics and docs are open; the OpenAPI document lists every route', async () => {
+    assert.equal((await stack.call(null, 'GET', '/healthz')).status, 200);
+    const ready = await stack.call(null, 'GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.checks.policy.ok, true);
+    const metrics = await fetch(`${stack.url}/metrics`);
+    assert.match(await metrics.text(), /interlock_http_requests_total/);
+    const doc = (await stack.call(null, 'GET', '/docs/json')).body;
+    for (const route of ['/v1/actions', '/v1/actions/{id}', '/v1/actions/{id}/wait', '/v1/actions/{id}/decisions', '/v1/actions/{id}/cancel', '/v1/actions/{id}/result', '/v1/actions/{id}/audit', '/v1/audit', '/v1/audit/verify', '/v1/policy/evaluate']) {
+      assert.ok(doc.paths[route], `OpenAPI documents ${route}`);
+    }
+  });
+
+  test('the list shows a requester its own actions and an auditor everything, newest first, with a cursor', async () => {
+    const mine = [];
+    for (let i = 0; i < 3; i++) mine.push((await stack.submit(BOT, { action: 'read.list', resource: `r${i}` })).id);
+    await stack.until(BOT, mine[2], (x) => x.status === 'approved');
+    await stack.until(BOT, mine[0], (x) => x.status === 'approved');
+    const page1 = (await stack.call(BOT, 'GET', '/v1/actions?action=read.list&limit=2')).body;
+    assert.equal(page1.items.length, 2);
+    assert.equal(page1.items[0].id, mine[2]);
+    const page2 = (await stack.call(BOT, 'GET', `/v1/actions?action=read.list&limit=2&cursor=${page1.nextCursor}`)).body;
+    assert.equal(page2.items[0].id, mine[0]);
+    const auditor = (await stack.call('dave@example.com', 'GET', '/v1/actions?action=read.list')).body;
+    assert.deepEqual(auditor.items.map((x: any) => x.id), [...mine].reverse());
+    const stranger = (await stack.call('mallory@example.com', 'GET', '/v1/actions?action=read.list')).body;
+    assert.equal(stranger.items.length, 0);
+  });
+});
