@@ -1,6 +1,7 @@
 import { ApiCallError } from './api-client';
 import { UsageError } from './args';
 import { auditCommand } from './audit';
+import { decideCommand, getCommand } from './decide';
 import { processIo, type CliIo } from './io';
 import { policyCommand } from './policy';
 import { execCommand, submitCommand } from './submit';
@@ -10,6 +11,8 @@ const USAGE = `usage: interlock <command>
   token create <principal-id>             print a new API token (only its hash is stored)
   submit --action A --resource R [--env E] [--param k=v ...] [--justification J] [--on-behalf-of P] [--wait]
   exec --action A --resource R [...] -- <command...>   run the command only after approval
+  decide <action-id> approve|deny [--comment C]         vote as the token's principal
+  get <action-id>                                       the Action as JSON
   policy check|test|replay [file] [--since 7d]
   audit verify | audit export --from T --to T --format jsonl|csv
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
@@ -25,6 +28,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await submitCommand(rest, io);
       case 'exec':
         return await execCommand(rest, io);
+      case 'decide':
+        return await decideCommand(rest, io);
+      case 'get':
+        return await getCommand(rest, io);
       case 'policy':
         return await policyCommand(rest, io);
       case 'audit':

@@ -69,7 +69,10 @@ async function waitFor(client: InterlockClient, a: ActionView, io: CliIo, timeou
   while (!SETTLED.includes(a.status) && !(gate && a.status === 'approved')) {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left <= 0) throw new UsageError(`gave up waiting after ${timeoutSeconds}s; ${a.id} is still ${a.status}`);
-    a = await client.request<ActionView>('GET', `/v1/actions/${a.id}/wait?timeout=${Math.min(left, 30)}`);
+    // Short polls while it is moving (evaluation takes milliseconds; votes should show as they arrive).
+    const slice = a.status === 'evaluating' ? 0 : Math.min(left, 5);
+    if (slice === 0) await new Promise((r) => setTimeout(r, 150));
+    a = await client.request<ActionView>('GET', `/v1/actions/${a.id}/wait?timeout=${slice}`);
     const now = describe(a);
     if (now !== last) io.err(`${a.id}  ${now}`);
     last = now;
