@@ -38,7 +38,7 @@ describe('policy changes take effect live, safely', () => {
   });
   after(() => stack?.stop());
 
-  const decisionOf = async (as: string, body: object) => {
+  const decisionOf = async (as: string, body: Record<string, unknown>) => {
     const a = await stack.submit(as, body);
     return stack.until(as, a.id, (x) => x.status !== 'evaluating');
   };
