@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Services } from '../stack/services';
@@ -41,6 +42,15 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { services });
+  // Per principal, after authentication; a runaway agent is slowed down, not the whole API.
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    max: services.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.principal?.id ?? req.ip,
+    allowList: (req) => !req.principal,
+    errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
 
   const actions = new ActionService(services, temporal);
   await app.register(healthRoutes, { services, temporal });

@@ -25,6 +25,8 @@ export interface Config {
   slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
   auditSigningKey: string | undefined;
   logLevel: string;
+  /** Requests a minute per principal before 429. */
+  rateLimitPerMinute: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -32,6 +34,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `"${raw}" is not a port number (0-65535)`);
+  return n;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(name, `"${raw}" is not a positive whole number`);
   return n;
 }
 
@@ -65,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
     auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    rateLimitPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT', 1200),
   };
 }
 

@@ -119,3 +119,20 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal(stranger.items.length, 0);
   });
 });
+
+describe('rate limiting is per principal', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ env: { INTERLOCK_RATE_LIMIT: '5' } });
+  });
+  after(() => stack?.stop());
+
+  test('a principal over its limit gets 429 in the contract shape; another principal is unaffected', async () => {
+    const codes = [];
+    for (let i = 0; i < 7; i++) codes.push((await stack.call('svc:etl-bot', 'GET', '/v1/actions?limit=1')).status);
+    assert.deepEqual(codes, [200, 200, 200, 200, 200, 429, 429]);
+    const limited = await stack.call('svc:etl-bot', 'GET', '/v1/actions?limit=1');
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.equal((await stack.call('bob@example.com', 'GET', '/v1/actions?limit=1')).status, 200);
+  });
+});

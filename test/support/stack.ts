@@ -7,6 +7,7 @@ import { buildApi, type ActionService } from '../../api';
 import { loadConfig } from '../../config';
 import { createToken } from '../../identity';
 import { createLogger } from '../../observability';
+import { createSlackIntegration, type SlackIntegration } from '../../slack';
 import { openServices, type Services } from '../../stack/services';
 import { startWorker, type RunningWorker } from '../../worker';
 import { freshDatabase } from './database';
@@ -17,6 +18,8 @@ export interface StackOptions {
   principals?: string;
   env?: Record<string, string>;
   notifier?: ActionNotifier;
+  /** Run the real Slack integration (needs SLACK_* in `env`): its notifier in the worker, its receiver on the API. */
+  slack?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionService, services: Services, temporal: Client) => Promise<void>;
 }
@@ -25,6 +28,7 @@ export interface TestStack {
   url: string;
   services: Services;
   temporal: Client;
+  slack: SlackIntegration | null;
   worker: RunningWorker;
   taskQueue: string;
   tokens: Record<string, string>;
@@ -74,6 +78,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     INTERLOCK_PRINCIPALS: principalsFile,
     TEMPORAL_TASK_QUEUE: taskQueue,
     INTERLOCK_WEBHOOK_SECRET: 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64'),
+    INTERLOCK_RATE_LIMIT: '1000000', // tests poll hard; the rate-limit test sets its own
     ...opts.env,
   });
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
@@ -81,8 +86,15 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  let worker = await startWorker(services, { address, notifier: opts.notifier });
-  const app = await buildApi({ services, temporal, extend: opts.extend ? (a, actions) => opts.extend!(a, actions, services, temporal) : undefined });
+  const slack = opts.slack ? await createSlackIntegration({ services, temporal }) : null;
+  if (opts.slack && !slack) throw new Error('startStack({slack: true}) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in env');
+  const notifier = opts.notifier ?? slack?.notifier;
+  let worker = await startWorker(services, { address, notifier });
+  const extend = async (a: FastifyInstance, actions: ActionService) => {
+    if (slack) await slack.mount(a, actions);
+    if (opts.extend) await opts.extend(a, actions, services, temporal);
+  };
+  const app = await buildApi({ services, temporal, extend: slack || opts.extend ? extend : undefined });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}`;
@@ -109,6 +121,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     url,
     services,
     temporal,
+    slack,
     get worker() {
       return worker;
     },
@@ -136,11 +149,12 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       await worker.shutdown();
     },
     async startWorker() {
-      worker = await startWorker(services, { address, notifier: opts.notifier });
+      worker = await startWorker(services, { address, notifier });
     },
     async stop() {
       await app.close();
       await worker.shutdown().catch(() => {});
+      await slack?.stop();
       await connection.close();
       await services.close();
       await database.drop();
