@@ -1,25 +1,13 @@
 import type { PolicyDecision } from '../domain/decision';
+import type { PolicyInput } from '../policy';
 import type { ActionWorkflowInput } from '../workflows/messages';
 
 /** The part of `policy/` the activity needs: the version in force right now. */
 export interface PolicySource {
-  current(): { evaluate(input: PolicyInputShape): PolicyDecision };
+  current(): { evaluate(input: PolicyInput): PolicyDecision };
 }
 
-export interface PolicyInputShape {
-  action: string;
-  resource: string;
-  environment: string;
-  params: Record<string, unknown>;
-  context: Record<string, unknown>;
-  requester: { id: string; kind: string; groups: string[] };
-  onBehalfOf: string | null;
-  justification: string | null;
-  breakGlass: boolean;
-  now: Date;
-}
-
-export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | 'requester' | 'submittedAt'>): PolicyInputShape {
+export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | 'requester' | 'submittedAt'>): PolicyInput {
   const s = input.submission;
   return {
     action: s.action,

@@ -24,6 +24,6 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type { ActionChange, ActionNotifier } from './notify';
-export type { PolicySource, PolicyInputShape } from './evaluate-policy';
+export type { PolicySource } from './evaluate-policy';
 export { policyInputFor } from './evaluate-policy';
 export type { RecordStepInput } from './record-step';

@@ -15,6 +15,7 @@ import { initialAction } from '../../workflows/initial-action';
 import { SearchAttributes } from '../../workflows/search-attributes';
 import { ApiError, conflict, ErrorCode, notFound } from '../errors';
 import { canRead, isAdmin, isAuditor } from './access';
+import { normaliseSubmission } from './submission';
 import { updateError } from './temporal-errors';
 
 export interface ListFilter {
@@ -34,7 +35,7 @@ export class ActionService {
   }
 
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
-    const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normalise(body), requester, submittedAt: new Date().toISOString() };
+    const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body), requester, submittedAt: new Date().toISOString() };
     const decision = this.services.policy.current().evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
@@ -156,20 +157,6 @@ export class ActionService {
 
 export function isSettled(a: Action): boolean {
   return isTerminal(a.status) || (a.status === 'approved' && a.execute.type === 'none');
-}
-
-function normalise(body: Submission): ActionWorkflowInput['submission'] {
-  return {
-    action: body.action,
-    resource: body.resource,
-    environment: body.environment ?? 'default',
-    params: body.params ?? {},
-    context: body.context ?? {},
-    justification: body.justification?.trim() || null,
-    onBehalfOf: body.onBehalfOf ?? null,
-    execute: body.execute ?? { type: 'none' },
-    breakGlass: body.breakGlass ?? false,
-  };
 }
 
 function encodeCursor(at: string, id: string): string {

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { policyInputFor } from '../../activities';
 import { SubmissionSchema } from '../../domain/action';
 import { validateSubmission } from '../../policy';
+import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
 import { errorResponses } from '../errors';
 
@@ -26,11 +27,7 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
       },
     },
   }, async (req) => {
-    const b = req.body;
-    const submission = {
-      action: b.action, resource: b.resource, environment: b.environment ?? 'default', params: b.params ?? {}, context: b.context ?? {},
-      justification: b.justification?.trim() || null, onBehalfOf: b.onBehalfOf ?? null, execute: b.execute ?? { type: 'none' as const }, breakGlass: b.breakGlass ?? false,
-    };
+    const submission = normaliseSubmission(req.body);
     const policy = services.policy.current();
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: req.principal, submittedAt: new Date().toISOString() }));
     return { decision: decision as never, trace: trace as never, problems: validateSubmission(decision, submission) as never, policyVersion: policy.version };
