@@ -69,8 +69,8 @@ export class ActionService {
       });
       this.services.metrics.submissions.inc({ environment: input.submission.environment });
     } catch (err) {
-      // A replayed key whose first request got as far as starting the workflow: same action.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError && replayed)) throw err;
+      // Two requests with one key race: whichever starts the workflow second finds it started. Same action.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;
       return { action: (await this.find(input.id)) ?? initialAction(input), replayed };
     }
     return { action: initialAction(input), replayed };
