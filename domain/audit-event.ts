@@ -12,6 +12,8 @@ export const AuditEventType = {
   executionStarted: 'execution.started',
   executionSucceeded: 'execution.succeeded',
   executionFailed: 'execution.failed',
+  /** Not in the contract's list: a Slack message that could not be delivered (the decision itself is unaffected). */
+  notificationFailed: 'notification.failed',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 export const AUDIT_EVENT_TYPES = Object.values(AuditEventType) as AuditEventType[];

@@ -1,0 +1,124 @@
+import type { WebClient } from '@slack/web-api';
+import type { ActionChange, ActionNotifier } from '../activities';
+import type { Action } from '../domain/action';
+import type { Principal } from '../domain/principal';
+import type { Logger } from '../observability';
+import { outcomeSentence } from './decision-lines';
+import type { SlackMessageStore } from './message-store';
+import { clip, escapeText, mention } from './mrkdwn';
+import type { NotificationCalls } from './notification-calls';
+import { requestMessage, type MessageContext } from './request-message';
+import type { SlackPeople } from './slack-people';
+
+export interface SlackNotifierDeps {
+  client: WebClient;
+  people: SlackPeople;
+  messages: SlackMessageStore;
+  calls: NotificationCalls;
+  render: MessageContext;
+  defaultChannel: string | undefined;
+  log: Logger;
+}
+
+/** Escalation DMs per step at most: a big group is reached through the channel mention, not a DM storm. */
+const MAX_ESCALATION_DMS = 20;
+
+/**
+ * Keeps Slack in step with an action: posts the request, re-renders it on every change, reaches escalated
+ * approvers and tells the person it was requested for. Runs inside the notification activity, which retries
+ * it when Slack is unavailable; errors that would only repeat are audited and skipped, never thrown.
+ */
+export class SlackNotifier implements ActionNotifier {
+  constructor(private readonly deps: SlackNotifierDeps) {}
+
+  async notify(change: ActionChange): Promise<void> {
+    switch (change.kind) {
+      case 'requested':
+        return this.postRequest(change);
+      case 'vote':
+      case 'result':
+        return this.refresh(change);
+      case 'escalated':
+        await this.refresh(change);
+        return this.announceEscalation(change);
+      case 'closed':
+        await this.refresh(change);
+        return this.tellRequestedFor(change);
+    }
+  }
+
+  private async postRequest(change: ActionChange): Promise<void> {
+    const { action } = change;
+    const channel = this.channelFor(action);
+    if (!channel) {
+      this.deps.log.info({ actionId: action.id, ruleId: action.decision?.ruleId }, 'no Slack channel for this action (rule has no slack_channel, SLACK_DEFAULT_CHANNEL unset); not posted');
+      return;
+    }
+    // A retried activity must not post the request twice.
+    if (await this.deps.messages.find(action.id)) return;
+    const message = requestMessage(action, this.deps.render);
+    const posted = await this.deps.calls.send(change, 'chat.postMessage', channel, () =>
+      this.deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false }),
+    );
+    if (posted?.ts) await this.deps.messages.save(action.id, { channel: posted.channel ?? channel, ts: posted.ts });
+  }
+
+  private async refresh(change: ActionChange): Promise<void> {
+    const where = await this.deps.messages.find(change.action.id);
+    if (!where) return; // never posted (no channel, or Slack refused): nothing to keep true
+    const message = requestMessage(change.action, this.deps.render);
+    await this.deps.calls.send(change, 'chat.update', where.channel, () => this.deps.client.chat.update({ channel: where.channel, ts: where.ts, text: message.text, blocks: message.blocks }));
+  }
+
+  /** Edits do not notify anyone, so the people an escalation adds get a thread reply that mentions them, and a DM. */
+  private async announceEscalation(change: ActionChange): Promise<void> {
+    const { action, escalation } = change;
+    if (!escalation) return;
+    const added = this.escalatedPeople(action, escalation);
+    const slackIds = [...new Set((await Promise.all(added.map((p) => this.deps.people.slackIdOf(p)))).filter((id): id is string => !!id))];
+    const names = [...escalation.groups.map((g) => `group ${g}`), ...escalation.principals].join(', ');
+    const summary = `\`${escapeText(action.action)}\` on \`${escapeText(clip(action.resource, 300))}\` (${escapeText(action.environment)}), requested by ${escapeText(action.requester)}`;
+    const where = await this.deps.messages.find(action.id);
+    const channel = where?.channel ?? this.channelFor(action);
+    let permalink: string | undefined;
+    if (channel) {
+      const who = slackIds.length ? slackIds.map(mention).join(' ') : '_no member of these groups is mapped to Slack_';
+      const text = `:rotating_light: Escalated (level ${escalation.level}) to ${escapeText(names)}: ${who}, please approve or deny ${summary}.`;
+      await this.deps.calls.send(change, 'chat.postMessage', channel, () => this.deps.client.chat.postMessage({ channel, text, thread_ts: where?.ts }));
+      if (where) permalink = (await this.deps.calls.send(change, 'chat.getPermalink', channel, () => this.deps.client.chat.getPermalink({ channel: where.channel, message_ts: where.ts })))?.permalink;
+    }
+    for (const user of slackIds.slice(0, MAX_ESCALATION_DMS)) {
+      const open = permalink ? ` <${permalink}|Open the request> to decide.` : ` See <${this.deps.render.actionUrl(action.id)}|${action.id}>.`;
+      const text = `:rotating_light: An approval was escalated to you (${escapeText(names)}): ${summary}.${open}`;
+      await this.deps.calls.send(change, 'chat.postMessage', user, () => this.deps.client.chat.postMessage({ channel: user, text }));
+    }
+  }
+
+  /** The person an action was requested on behalf of learns the outcome in a DM. */
+  private async tellRequestedFor(change: ActionChange): Promise<void> {
+    const { action } = change;
+    if (!action.onBehalfOf) return;
+    const principal = this.deps.people.byPrincipalId(action.onBehalfOf);
+    const user = principal ? await this.deps.people.slackIdOf(principal) : undefined;
+    if (!user) return;
+    const text = outcomeSentence(action, this.deps.render.actionUrl);
+    await this.deps.calls.send(change, 'chat.postMessage', user, () => this.deps.client.chat.postMessage({ channel: user, text }));
+  }
+
+  private escalatedPeople(action: Action, escalation: NonNullable<ActionChange['escalation']>): Principal[] {
+    const people = new Map<string, Principal>();
+    for (const group of escalation.groups) for (const p of this.deps.people.membersOf(group)) people.set(p.id, p);
+    for (const id of escalation.principals) {
+      const p = this.deps.people.byPrincipalId(id);
+      if (p) people.set(p.id, p);
+    }
+    // Those who may not vote on it are not asked to.
+    people.delete(action.requester);
+    if (action.onBehalfOf) people.delete(action.onBehalfOf);
+    return [...people.values()].filter((p) => p.kind === 'human');
+  }
+
+  private channelFor(action: Action): string | undefined {
+    return action.decision?.slackChannel ?? this.deps.defaultChannel;
+  }
+}
