@@ -18,13 +18,15 @@ async function main() {
   const log = createLogger({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true });
   const stopping: (() => Promise<void>)[] = [];
-  let shuttingDown = false;
+  let shuttingDown = 0;
   const shutdown = async (signal: string) => {
+    // One Ctrl-C can arrive twice (the terminal signals the group, tsx relays it): only a later one forces.
+    if (shuttingDown && Date.now() - shuttingDown < 2000) return;
     if (shuttingDown) {
-      log.warn('second signal: exiting now');
+      log.warn('second Ctrl-C: exiting now without a clean stop');
       process.exit(1);
     }
-    shuttingDown = true;
+    shuttingDown = Date.now();
     log.info({ signal }, 'stopping: API, then worker, then database, then Temporal');
     for (const stop of stopping.reverse()) await stop().catch((err) => log.error({ err }, 'error while stopping'));
     log.info('stopped cleanly');

@@ -47,6 +47,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Never leave an orphaned server behind, however this process ends.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
