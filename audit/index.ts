@@ -1,4 +1,12 @@
 export { AuditWriter, type ActionProjection } from './writer';
-export { chainHash, GENESIS_HASH } from './chain';
+export { chainHash, eventBody, linkHash, GENESIS_HASH } from './chain';
+export { canonicalJson } from './canonical-json';
 export { queryAuditEvents, actionAuditEvents, streamAuditEvents, type AuditFilter } from './query';
-export { verifyChain, ChainProblem, type ChainVerification } from './verify';
+export { verifyTrail, type TrailVerification, type VerifyOptions } from './verify';
+export { TrailProblem } from './problems';
+export { createCheckpoint, latestCheckpoint, checkpointStatement, type Checkpoint } from './checkpoint';
+export { Checkpointer } from './checkpointer';
+export { auditKeys, ensureDevSigningKey, parseSigningKey, parsePublicKey, publicKeyPem, keyIdOf, DEV_SIGNING_KEY_FILE, type AuditKeys, type CheckpointSigner } from './signing-key';
+export { exportAuditEvents, EXPORT_FORMATS, type ExportFormat } from './export';
+export { renderEvidenceReport, type EvidenceReport } from './evidence-report';
+export { normaliseControl, CONTROLS } from './controls';

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import { auditEvents } from '../db/schema';
-import type { AuditEvent } from '../domain/audit-event';
+import { AuditEventType, type AuditEvent } from '../domain/audit-event';
 import { toEvent } from './writer';
 
 export interface AuditFilter {
@@ -36,14 +36,33 @@ export async function actionAuditEvents(db: Db, actionId: string): Promise<Audit
   return rows.map(toEvent);
 }
 
-/** The whole chain, page by page, so a reader of millions of events holds one page at a time. */
-export async function* streamAuditEvents(db: Db, opts: { fromSeq?: number; pageSize?: number } = {}): AsyncGenerator<AuditEvent> {
-  let after = (opts.fromSeq ?? 1) - 1;
+/** Events in chain order, page by page, so a reader of millions of events holds one page at a time. */
+export async function* streamAuditEvents(db: Db, opts: { from?: string; to?: string; pageSize?: number } = {}): AsyncGenerator<AuditEvent> {
+  let after = 0;
   const size = opts.pageSize ?? 5000;
+  const window: SQL[] = [];
+  if (opts.from) window.push(gte(auditEvents.at, opts.from));
+  if (opts.to) window.push(lte(auditEvents.at, opts.to));
   for (;;) {
-    const rows = await db.select().from(auditEvents).where(gt(auditEvents.seq, after)).orderBy(asc(auditEvents.seq)).limit(size);
+    const rows = await db.select().from(auditEvents).where(and(gt(auditEvents.seq, after), ...window)).orderBy(asc(auditEvents.seq)).limit(size);
     for (const row of rows) yield toEvent(row);
     if (rows.length < size) return;
     after = rows[rows.length - 1].seq;
   }
+}
+
+/** The requester and on-behalf-of principal of each action, from its `action.submitted` event. */
+export async function requestersOf(db: Db, actionIds: string[]): Promise<Map<string, { requester: string; onBehalfOf: string | null }>> {
+  const found = new Map<string, { requester: string; onBehalfOf: string | null }>();
+  for (let i = 0; i < actionIds.length; i += 1000) {
+    const rows = await db
+      .select({ actionId: auditEvents.actionId, actor: auditEvents.actor, data: auditEvents.data })
+      .from(auditEvents)
+      .where(and(inArray(auditEvents.actionId, actionIds.slice(i, i + 1000)), eq(auditEvents.type, AuditEventType.actionSubmitted)));
+    for (const row of rows) {
+      const d = row.data as { requester?: { id?: string }; submission?: { onBehalfOf?: string | null } };
+      found.set(row.actionId!, { requester: d.requester?.id ?? row.actor, onBehalfOf: d.submission?.onBehalfOf ?? null });
+    }
+  }
+  return found;
 }

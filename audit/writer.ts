@@ -1,44 +1,64 @@
-import { inArray, desc, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { actions, auditEvents } from '../db/schema';
-import type { Action } from '../domain/action';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event';
-import { chainHash, GENESIS_HASH, normaliseTime } from './chain';
+import { appendUntilWritten, link, prepare, readHead, sendBatch, type AppendAnswer, type Head, type Prepared } from './append-batch';
+import { projectionRows, type ActionProjection } from './projection';
 
-/** An action's latest state, written in the same transaction as the events that describe the change. */
-export interface ActionProjection {
-  action: Action;
-  version: number;
-}
+export type { ActionProjection } from './projection';
+export { toEvent } from './append-batch';
 
 interface Pending {
-  events: NewAuditEvent[];
+  events: Prepared[];
   projection?: ActionProjection;
   resolve: (stored: AuditEvent[]) => void;
   reject: (err: unknown) => void;
 }
 
-/** Any constant shared by every writer of one database; it serialises chain appends across processes. */
-const CHAIN_LOCK_KEY = 7_346_001;
+/** A batch on its way: its events linked to the head it expects, and the answer to come. */
+interface Sent {
+  batch: Pending[];
+  linked: AuditEvent[][];
+  answer: Promise<AppendAnswer | Error>;
+}
 
 /**
- * The single writer of the audit chain. Callers from many workflows enqueue; one flush loop drains the
- * queue in batches, each batch one transaction that takes a transaction-scoped advisory lock, reads the
- * head, links and inserts the batch. The lock gives one total order across processes (no fork, no gap:
- * `seq` is head+1, never a sequence that can skip); batching gives group commit, so durability (a fsync
- * per commit) is paid once per batch rather than once per event. Event ids are chosen by the caller and
- * unique, so a retried activity finds its events already stored and gets them back instead of a second copy.
+ * The single writer of the audit chain in a process. Callers from many workflows enqueue; a flush loop
+ * sends the queue in batches, each one statement, `interlock_append_audit` (migration 0004), which under a
+ * transaction-scoped advisory lock checks that the chain's head is the one the batch was linked to and
+ * that none of its ids is stored yet, then inserts the events and action projections in the statement's
+ * own transaction, releasing the lock only after commit. So across processes there is one total order
+ * with no fork and no gap (`seq` is head+1, never a sequence that can skip), and a retried activity, on
+ * this process or another, never writes an event twice: when the head moved or an id is already stored,
+ * nothing is written and the writer re-links the batch to the head it is told, taking stored events as
+ * they are. Batching gives group commit: one round trip and one WAL flush per batch, not per event.
+ * Two batches may be in flight, the second linked to the first's tail, so this process prepares the next
+ * batch while Postgres writes the last; if the first is not written, neither is the second (its expected
+ * head never appears), and both are re-sent in order. The unique index on `id` and the primary key on
+ * `seq` refuse a duplicate or a fork even from a writer that skipped the lock.
  */
 export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  /** The head once everything sent is written; null when unknown (start, or after a failed batch). */
+  private tail: Head | null = null;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
 
-  constructor(private readonly db: Db, private readonly opts: { maxBatch?: number } = {}) {}
+  constructor(private readonly db: Db, opts: { maxBatch?: number; maxInFlight?: number } = {}) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxInFlight = opts.maxInFlight ?? 2;
+  }
 
+  /** Resolves with the stored events once they are committed; rejects when they could not be written. */
   append(events: NewAuditEvent[], projection?: ActionProjection): Promise<AuditEvent[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, projection, resolve, reject });
-      if (!this.flushing) this.flushing = this.drain().finally(() => (this.flushing = null));
+      let prepared: Prepared[];
+      try {
+        prepared = events.map(prepare); // serialised now, while earlier batches are being written
+      } catch (err) {
+        return reject(err);
+      }
+      this.queue.push({ events: prepared, projection, resolve, reject });
+      this.kick();
     });
   }
 
@@ -47,85 +67,95 @@ export class AuditWriter {
     while (this.flushing) await this.flushing;
   }
 
-  private async drain(): Promise<void> {
-    await new Promise((r) => setImmediate(r)); // let concurrent callers join this batch
-    const max = this.opts.maxBatch ?? 1000;
-    while (this.queue.length > 0) {
-      const batch: Pending[] = [];
-      let count = 0;
-      while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0].events.length <= max)) {
-        const next = this.queue.shift()!;
-        batch.push(next);
-        count += next.events.length;
+  /**
+   * Starts the flush loop unless it runs. Re-checked when a loop ends: a caller resumed by the loop's last
+   * batch may enqueue before the loop's promise settles, and must not wait for someone else's append.
+   */
+  private kick(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = null;
+      this.kick();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    let inOrder: Promise<void> = Promise.resolve(); // answers are settled in the order batches were sent
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      await new Promise((r) => setImmediate(r)); // let callers resumed by the last answer join the next batch
+      if (this.tail === null && this.queue.length > 0) {
+        if (inFlight.size > 0) {
+          await inOrder; // a batch failed: its successors are re-sent in order before anything new is linked
+          continue;
+        }
+        try {
+          this.tail = await readHead(this.db);
+        } catch (err) {
+          for (const p of this.queue.splice(0)) p.reject(err);
+          return;
+        }
       }
-      try {
-        const stored = await this.writeBatch(batch);
-        batch.forEach((p, i) => p.resolve(stored[i]));
-      } catch (err) {
-        if (batch.length === 1) batch[0].reject(err);
-        // One bad request must not fail its neighbours: retry each alone so only the culprit sees the error.
-        else for (const p of batch) await this.writeBatch([p]).then((s) => p.resolve(s[0]), p.reject);
+      while (this.queue.length > 0 && inFlight.size < this.maxInFlight && this.tail !== null) {
+        const sent = this.send(this.take(this.maxInFlight - inFlight.size));
+        const settled = inOrder.then(() => this.settle(sent));
+        inOrder = settled;
+        inFlight.add(settled);
+        void settled.finally(() => inFlight.delete(settled));
       }
+      if (inFlight.size === 0) return;
+      await Promise.race(inFlight);
     }
   }
 
-  private writeBatch(batch: Pending[]): Promise<AuditEvent[][]> {
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
-      const ids = batch.flatMap((p) => p.events.map((e) => e.id));
-      const existing = new Map<string, AuditEvent>();
-      if (ids.length > 0) {
-        for (const row of await tx.select().from(auditEvents).where(inArray(auditEvents.id, ids))) existing.set(row.id, toEvent(row));
-      }
-      const [head] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
-      let seq = head?.seq ?? 0;
-      let prevHash = head?.hash ?? GENESIS_HASH;
-      const rows: AuditEvent[] = [];
-      const result = batch.map((p) =>
-        p.events.map((e) => {
-          const found = existing.get(e.id);
-          if (found) return found;
-          seq += 1;
-          const linked = { ...e, at: normaliseTime(e.at), seq, prevHash } as AuditEvent;
-          linked.hash = chainHash(linked, prevHash);
-          prevHash = linked.hash;
-          existing.set(e.id, linked); // the same id twice in one batch is still one event
-          rows.push(linked);
-          return linked;
-        }),
-      );
-      for (let i = 0; i < rows.length; i += 500) await tx.insert(auditEvents).values(rows.slice(i, i + 500));
-      for (const p of batch) if (p.projection) await upsertProjection(tx as unknown as Db, p.projection);
-      return result;
-    });
+  /** The oldest waiting appends, split over the free slots so the next batch can be prepared while one is written. */
+  private take(freeSlots: number): Pending[] {
+    const queued = this.queue.reduce((n, p) => n + p.events.length, 0);
+    const size = Math.min(this.maxBatch, Math.ceil(queued / freeSlots));
+    const batch: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0].events.length <= size)) {
+      const next = this.queue.shift()!;
+      batch.push(next);
+      count += next.events.length;
+    }
+    return batch;
   }
-}
 
-async function upsertProjection(db: Db, { action, version }: ActionProjection): Promise<void> {
-  const decision = action.decision;
-  const row = {
-    id: action.id,
-    action: action.action,
-    resource: action.resource,
-    environment: action.environment,
-    requester: action.requester,
-    onBehalfOf: action.onBehalfOf,
-    status: action.status,
-    risk: decision?.risk ?? null,
-    approverGroups: decision?.approvers.groups ?? [],
-    approverPrincipals: decision?.approvers.principals ?? [],
-    snapshot: action as unknown as Record<string, unknown>,
-    version,
-    createdAt: action.createdAt,
-    updatedAt: action.updatedAt,
-  };
-  const { id: _id, createdAt: _c, ...changes } = row;
-  await db
-    .insert(actions)
-    .values(row)
-    .onConflictDoUpdate({ target: actions.id, set: changes, setWhere: sql`${actions.version} < excluded.version` });
-}
+  /** Links the batch after the expected tail and sends it without waiting; the tail moves on optimistically. */
+  private send(batch: Pending[]): Sent {
+    const { linked, rows, tail } = link(batch.map((p) => p.events), new Map(), this.tail!);
+    const projections = projectionRows(batch.flatMap((p) => (p.projection ? [p.projection] : [])));
+    const answer = sendBatch(this.db, this.tail!, rows, projections).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    this.tail = tail;
+    return { batch, linked, answer };
+  }
 
-export function toEvent(row: typeof auditEvents.$inferSelect): AuditEvent {
-  return { ...row, at: normaliseTime(row.at) };
+  private async settle({ batch, linked, answer }: Sent): Promise<void> {
+    const outcome = await answer;
+    if (!(outcome instanceof Error) && outcome.ok) return batch.forEach((p, i) => p.resolve(linked[i]));
+    // Not written (the head moved, an event was already stored, or the outcome is unknown): whatever was
+    // linked after this batch is stale too, so re-send this one on its own and let the next come here.
+    this.tail = null;
+    try {
+      const written = await this.appendAlone(batch);
+      batch.forEach((p, i) => p.resolve(written[i]));
+    } catch (err) {
+      if (batch.length === 1) return batch[0].reject(err);
+      // One bad request must not fail its neighbours: retry each alone so only the culprit sees the error.
+      for (const p of batch) await this.appendAlone([p]).then((s) => p.resolve(s[0]), p.reject);
+    }
+  }
+
+  private async appendAlone(batch: Pending[]): Promise<AuditEvent[][]> {
+    const projections = projectionRows(batch.flatMap((p) => (p.projection ? [p.projection] : [])));
+    try {
+      const { linked, head } = await appendUntilWritten(this.db, batch.map((p) => p.events), projections, this.tail);
+      this.tail = head;
+      return linked;
+    } catch (err) {
+      this.tail = null;
+      throw err;
+    }
+  }
 }

@@ -10,7 +10,7 @@ export interface Scenario {
 }
 
 // Add a scenario by adding its module here.
-const SCENARIO_MODULES = ['./policy'];
+const SCENARIO_MODULES = ['./policy', './audit'];
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const docFile = path.join(root, 'docs', 'BENCHMARKS.md');

@@ -14,7 +14,8 @@ const USAGE = `usage: interlock <command>
   decide <action-id> approve|deny [--comment C]         vote as the token's principal
   get <action-id>                                       the Action as JSON
   policy check|test|replay [file] [--since 7d]
-  audit verify | audit export --from T --to T --format jsonl|csv
+  audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
+  audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
 /** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */

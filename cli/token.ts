@@ -16,7 +16,7 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   if (!principal) throw new UsageError(`no principal "${principalId}" in ${config.principalsFile}; add it there first`);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await database.migrate();
+    if (config.migrateOnStart) await database.migrate(); // off when running as the least-privilege role
     const { token, id } = await createToken(database.db, principalId, args.flags.get('label')?.[0]);
     io.out(token);
     io.err(`token ${id} for ${principalId} (${principal.kind}, groups: ${principal.groups.join(', ') || 'none'}); it is shown only now`);

@@ -24,6 +24,12 @@ export interface Config {
   webhookSecret: string | undefined;
   slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
   auditSigningKey: string | undefined;
+  /** Verifies checkpoints; when unset, the public half of the signing key is used. */
+  auditPublicKey: string | undefined;
+  /** How often the head is signed when it moved; 0 turns the periodic checkpoint off. */
+  auditCheckpointSeconds: number;
+  /** Run migrations at start-up; off when the process runs as the least-privileged role (docs/audit.md). */
+  migrateOnStart: boolean;
   logLevel: string;
   /** Requests a minute per principal before 429. */
   rateLimitPerMinute: number;
@@ -43,6 +49,22 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(name, `"${raw}" is not a positive whole number`);
   return n;
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(name, `"${raw}" is not a number of seconds (0 or more)`);
+  return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `"${env[name]}" is not true or false`);
 }
 
 /** Reads and checks the environment once; everything else receives the resulting object. */
@@ -74,6 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
     slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
     auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
+    auditPublicKey: env.INTERLOCK_AUDIT_PUBLIC_KEY || undefined,
+    auditCheckpointSeconds: seconds(env, 'INTERLOCK_AUDIT_CHECKPOINT_INTERVAL', 60),
+    migrateOnStart: flag(env, 'INTERLOCK_DB_MIGRATE', true),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimitPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT', 1200),
   };

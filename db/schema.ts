@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * The audit trail. Append-only in the database itself (trigger in migration 0001); `seq` is the one total
@@ -13,7 +13,11 @@ export const auditEvents = pgTable(
     type: text('type').notNull(),
     actor: text('actor').notNull(),
     at: timestamp('at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
-    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    /**
+     * `json`, not `jsonb`: Postgres keeps json text exactly as written, and the writer writes the RFC 8785
+     * canonical text it hashed, so the verifier hashes the stored bytes without parsing them (audit/chain.ts).
+     */
+    data: json('data').$type<Record<string, unknown>>().notNull(),
     policyVersion: text('policy_version'),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),

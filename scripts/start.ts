@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api';
+import { auditKeys, Checkpointer, ensureDevSigningKey } from '../audit';
 import { ConfigError, loadConfig } from '../config';
 import { apiTokens } from '../db/schema';
 import { createToken } from '../identity';
@@ -52,8 +53,18 @@ async function main() {
     log.info({ file }, 'INTERLOCK_WEBHOOK_SECRET not set: http executor signs with the generated local secret');
   }
 
+  if (!config.auditSigningKey) {
+    const dev = ensureDevSigningKey(config.dataDir);
+    config.auditSigningKey = dev.pem;
+    log.info({ file: dev.file }, `INTERLOCK_AUDIT_SIGNING_KEY not set: audit checkpoints are signed with ${dev.created ? 'a newly generated' : 'the'} local development key; \`npx interlock audit public-key\` prints its public half`);
+  }
+  const signer = auditKeys(config).signer!;
+
   const services = await openServices(config, log);
   stopping.push(() => services.close());
+  // Stopped after the worker (the list runs in reverse), so its final checkpoint covers every event.
+  const checkpointer = new Checkpointer({ db: services.database.db, signer, log, intervalMs: config.auditCheckpointSeconds * 1000 }).start();
+  stopping.push(() => checkpointer.stop());
   log.info({ database: services.database.kind, policy: services.policy.current().version }, 'database migrated, policy loaded');
   const tokenFile = await issueFirstRunTokens(services, config.dataDir);
 
@@ -77,6 +88,7 @@ async function main() {
     `  Temporal      ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
     `  Database      ${services.database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'Postgres (DATABASE_URL)'}`,
     `  Slack         ${slack ? 'on' : 'off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
+    `  Audit         checkpoints signed by ${signer.keyId} ${config.auditCheckpointSeconds > 0 ? `every ${config.auditCheckpointSeconds} s` : 'on shutdown only'} (npx interlock audit public-key)`,
     tokenFile ? `  API tokens    created for the example principals: ${tokenFile}` : '',
     '  Ctrl-C stops everything.',
     '',

@@ -20,7 +20,7 @@ export interface Services {
 export async function openServices(config: Config, log: Logger, opts: { migrate?: boolean; watch?: boolean } = {}): Promise<Services> {
   const metrics = createMetrics();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  if (opts.migrate !== false) await database.migrate();
+  if (opts.migrate !== false && config.migrateOnStart) await database.migrate();
   const principals = new PrincipalsStore(config.principalsFile, log);
   const policy = new PolicyStore({ file: config.policyFile, logger: log, registry: metrics.registry });
   await policy.load();
