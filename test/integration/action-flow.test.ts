@@ -138,6 +138,27 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(runs.length, 1, 'one workflow was started');
   });
 
+  test('SREs find actions in Temporal by the search attributes upserted on every status change', async () => {
+    const env = `sa-${process.pid}-${Date.now()}`; // one Temporal server serves every test run: keep this run's actions apart
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://sa', environment: env });
+    await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
+    const find = async (query: string) => {
+      const ids: string[] = [];
+      for await (const w of stack.temporal.workflow.list({ query })) ids.push(w.workflowId);
+      return ids;
+    };
+    const query = `InterlockStatus = "pending_approval" AND InterlockEnvironment = "${env}" AND InterlockRequester = "${BOT}" AND InterlockAction = "db.export" AND InterlockRisk = "high"`;
+    let found: string[] = [];
+    for (let i = 0; i < 100 && !found.includes(a.id); i++) {
+      found = await find(query); // visibility is eventually consistent
+      if (!found.includes(a.id)) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(found, [a.id]);
+    await stack.call(BOT, 'POST', `/v1/actions/${a.id}/cancel`, {});
+    for (let i = 0; i < 100 && (await find(`InterlockStatus = "cancelled" AND InterlockEnvironment = "${env}"`)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await find(`InterlockStatus = "cancelled" AND InterlockEnvironment = "${env}"`), [a.id]);
+  });
+
   test('the audit chain of everything above verifies', async () => {
     const res = await stack.call('dave@example.com', 'GET', '/v1/audit/verify');
     assert.equal(res.status, 200);
