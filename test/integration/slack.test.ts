@@ -51,7 +51,12 @@ describe('Slack: approvers decide from the request message, as safely as through
     const buttons = blocks.find((b) => b.type === 'actions').elements;
     assert.deepEqual(buttons.map((b: any) => [b.action_id, b.value]), [['interlock_approve', a.id], ['interlock_deny', a.id]]);
 
-    const stored = await stack.services.database.db.query.slackMessages.findFirst({ where: (m, { eq }) => eq(m.actionId, a.id) });
+    // The reference is stored right after Slack answers the post: wait for it rather than race it.
+    let stored: { channel: string; ts: string } | undefined;
+    for (let i = 0; i < 100 && !stored; i++) {
+      stored = await stack.services.database.db.query.slackMessages.findFirst({ where: (m, { eq }) => eq(m.actionId, a.id) });
+      if (!stored) await new Promise((r) => setTimeout(r, 50));
+    }
     assert.deepEqual({ channel: stored?.channel, ts: stored?.ts }, { channel: '#data-approvals', ts: tsOf(post) });
     const other = await stack.submit(BOT, { action: 'cache.flush', resource: 'redis://prod' });
     assert.equal((await requestFor(other.id)).body.channel, '#approvals', 'a rule without slack_channel posts to SLACK_DEFAULT_CHANNEL');
