@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -38,6 +38,7 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = path.join(opts.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
+  const releaseLock = lockEmbeddedDatabase(dir);
   const client = new PGlite(dir);
   await client.waitReady;
   // drizzle's PGlite and node-postgres databases share the query-builder API; one type serves both.
@@ -47,8 +48,45 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
     kind: 'pglite',
     migrate: () => migratePglite(db as never, { migrationsFolder }),
     ping: async () => void (await client.query('select 1')),
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      releaseLock();
+    },
   };
+}
+
+/** Thrown when another process has the embedded database open: PGlite serves one process at a time. */
+export class DatabaseInUseError extends Error {
+  override readonly name = 'DatabaseInUseError';
+  constructor(readonly dir: string, readonly pid: number) {
+    super(`the embedded database ${dir} is in use by process ${pid} (npm start?); stop it first, use the API (e.g. GET /v1/audit/verify), or set DATABASE_URL to a Postgres both can share`);
+  }
+}
+
+/** A pid file beside the data: a second process is refused instead of corrupting it; a stale file is taken over. */
+function lockEmbeddedDatabase(dir: string): () => void {
+  const file = path.join(dir, '..', 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) throw new DatabaseInUseError(dir, pid);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export { schema };

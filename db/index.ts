@@ -1,2 +1,2 @@
-export { openDatabase, schema, type Database, type Db } from './client';
+export { openDatabase, schema, DatabaseInUseError, type Database, type Db } from './client';
 export * from './schema';
