@@ -9,6 +9,7 @@ import { tokenCommand } from './token';
 
 const USAGE = `usage: interlock <command>
   token create <principal-id>             print a new API token (only its hash is stored)
+  token revoke <token-id>                 end a token (its id is printed when it is created)
   submit --action A --resource R [--env E] [--param k=v ...] [--justification J] [--on-behalf-of P] [--wait]
   exec --action A --resource R [...] -- <command...>   run the command only after approval
   decide <action-id> approve|deny [--comment C]         vote as the token's principal

@@ -1,2 +1,2 @@
 export { PrincipalDirectory, PrincipalsStore, PrincipalsError, parsePrincipals } from './principals';
-export { createToken, principalForToken, hashToken } from './tokens';
+export { createToken, principalForToken, hashToken, revokeToken } from './tokens';

@@ -28,3 +28,9 @@ export async function principalForToken(db: Db, token: string): Promise<string |
     .limit(1);
   return row?.principalId ?? null;
 }
+
+/** Revokes a token by its id (printed when it was created); true when a live token was revoked. */
+export async function revokeToken(db: Db, id: string): Promise<boolean> {
+  const rows = await db.update(apiTokens).set({ revokedAt: new Date().toISOString() }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
+  return rows.length > 0;
+}

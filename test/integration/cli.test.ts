@@ -29,13 +29,19 @@ describe('the CLI, as a pipeline uses it', () => {
   });
   after(() => stack?.stop());
 
-  test('token create prints a token once; it authenticates as that principal; an unknown principal fails with one line', async () => {
+  test('token create prints a token once; it authenticates as that principal until revoked; an unknown principal fails with one line', async () => {
     const made = await cli(['token', 'create', 'bob@example.com'], env);
     assert.equal(made.code, 0, made.stderr);
     const token = made.stdout.trim();
     assert.match(token, /^ilk_/);
     const res = await fetch(`${stack.url}/v1/actions?limit=1`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
+    const tokenId = made.stderr.match(/token (tok_[0-9A-Z]+)/)![1];
+    const revoked = await cli(['token', 'revoke', tokenId], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const after = await fetch(`${stack.url}/v1/actions?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(after.status, 401);
+    assert.notEqual((await cli(['token', 'revoke', tokenId], env)).code, 0, 'a token is revoked once');
     const unknown = await cli(['token', 'create', 'nobody@example.com'], env);
     assert.notEqual(unknown.code, 0);
     assert.equal(unknown.stderr.trim().split('\n').length, 1);
