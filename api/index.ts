@@ -1,3 +1,3 @@
 export { buildApi, type ApiOptions } from './app';
-export { ActionService, isSettled } from './actions/service';
+export { ActionService } from './actions/service';
 export { ApiError, ErrorCode } from './errors';

@@ -1,13 +1,8 @@
 import { InterlockClient } from './api-client';
 import { one, parseArgs, rejectUnknown, UsageError } from './args';
 import type { CliIo } from './io';
+import type { Action } from '../domain/action';
 
-interface ActionView {
-  id: string;
-  status: string;
-  approvals: { decision: string }[];
-  decision: { quorum: number } | null;
-}
 
 /** `interlock decide <action-id> approve|deny [--comment C]`: a vote as the token's principal. */
 export async function decideCommand(argv: string[], io: CliIo): Promise<number> {
@@ -16,7 +11,7 @@ export async function decideCommand(argv: string[], io: CliIo): Promise<number> 
   const [id, decision] = args.positional;
   if (!id || (decision !== 'approve' && decision !== 'deny')) throw new UsageError('usage: interlock decide <action-id> approve|deny [--comment C]');
   const comment = one(args, 'comment');
-  const a = await InterlockClient.fromEnv(io.env).request<ActionView>('POST', `/v1/actions/${id}/decisions`, { decision, ...(comment ? { comment } : {}) });
+  const a = await InterlockClient.fromEnv(io.env).request<Action>('POST', `/v1/actions/${id}/decisions`, { decision, ...(comment ? { comment } : {}) });
   const approvals = a.approvals.filter((v) => v.decision === 'approve').length;
   io.out(`${a.id} ${a.status}${a.status === 'pending_approval' && a.decision ? ` (${approvals}/${a.decision.quorum} approvals)` : ''}`);
   return 0;

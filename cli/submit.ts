@@ -2,18 +2,11 @@ import { spawn } from 'node:child_process';
 import { InterlockClient } from './api-client';
 import { one, parseArgs, rejectUnknown, required, UsageError, type ParsedArgs } from './args';
 import type { CliIo } from './io';
+import type { Action } from '../domain/action';
+import { isSettled } from '../domain/status';
 
-interface ActionView {
-  id: string;
-  status: string;
-  statusReason: string | null;
-  decision: { ruleId: string | null; quorum: number; approvers: { groups: string[]; principals: string[] }; expiresAt: string | null } | null;
-  approvals: { principal: string; decision: string }[];
-  links?: { temporalUi: string };
-}
 
 const SUBMIT_FLAGS = ['action', 'resource', 'env', 'param', 'justification', 'on-behalf-of', 'idempotency-key', 'wait', 'timeout', 'json', 'context'];
-const SETTLED = ['succeeded', 'failed', 'denied', 'expired', 'cancelled'];
 
 function submissionFrom(args: ParsedArgs) {
   const params: Record<string, unknown> = {};
@@ -51,7 +44,7 @@ function parseValue(v: string): unknown {
   return v;
 }
 
-function describe(a: ActionView): string {
+function describe(a: Action): string {
   const d = a.decision;
   if (a.status === 'pending_approval' && d) {
     const who = [...d.approvers.groups.map((g) => `group ${g}`), ...d.approvers.principals].join(', ');
@@ -61,18 +54,18 @@ function describe(a: ActionView): string {
 }
 
 /** Long-polls until the action settles, printing each change so a person sees what is happening. */
-async function waitFor(client: InterlockClient, a: ActionView, io: CliIo, timeoutSeconds: number, gate: boolean): Promise<ActionView> {
+async function waitFor(client: InterlockClient, a: Action, io: CliIo, timeoutSeconds: number): Promise<Action> {
   const until = Date.now() + timeoutSeconds * 1000;
   let last = describe(a);
   io.err(`${a.id}  ${last}`);
   if (a.links) io.err(`  Temporal UI: ${a.links.temporalUi}`);
-  while (!SETTLED.includes(a.status) && !(gate && a.status === 'approved')) {
+  while (!isSettled(a)) {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left <= 0) throw new UsageError(`gave up waiting after ${timeoutSeconds}s; ${a.id} is still ${a.status}`);
     // Short polls while it is moving (evaluation takes milliseconds; votes should show as they arrive).
     const slice = a.status === 'evaluating' ? 0 : Math.min(left, 5);
     if (slice === 0) await new Promise((r) => setTimeout(r, 150));
-    a = await client.request<ActionView>('GET', `/v1/actions/${a.id}/wait?timeout=${slice}`);
+    a = await client.request<Action>('GET', `/v1/actions/${a.id}/wait?timeout=${slice}`);
     const now = describe(a);
     if (now !== last) io.err(`${a.id}  ${now}`);
     last = now;
@@ -85,12 +78,12 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
   rejectUnknown(args, SUBMIT_FLAGS);
   const client = InterlockClient.fromEnv(io.env);
   const key = one(args, 'idempotency-key');
-  let action = await client.request<ActionView>('POST', '/v1/actions', submissionFrom(args), key ? { 'idempotency-key': key } : {});
+  let action = await client.request<Action>('POST', '/v1/actions', submissionFrom(args), key ? { 'idempotency-key': key } : {});
   if (!args.flags.has('wait')) {
     io.out(args.flags.has('json') ? JSON.stringify(action, null, 2) : `${action.id} ${action.status}`);
     return 0;
   }
-  action = await waitFor(client, action, io, Number(one(args, 'timeout') ?? 3600), true);
+  action = await waitFor(client, action, io, Number(one(args, 'timeout') ?? 3600));
   io.out(args.flags.has('json') ? JSON.stringify(action, null, 2) : `${action.id} ${action.status}`);
   return action.status === 'succeeded' || action.status === 'approved' ? 0 : 1;
 }
@@ -102,8 +95,8 @@ export async function execCommand(argv: string[], io: CliIo): Promise<number> {
   if (args.rest.length === 0) throw new UsageError('give the command to run after `--`, e.g. `interlock exec --action A --resource R -- ./export.sh`');
   const client = InterlockClient.fromEnv(io.env);
   const key = one(args, 'idempotency-key');
-  let action = await client.request<ActionView>('POST', '/v1/actions', { ...submissionFrom(args), execute: { type: 'none' } }, key ? { 'idempotency-key': key } : {});
-  action = await waitFor(client, action, io, Number(one(args, 'timeout') ?? 3600), true);
+  let action = await client.request<Action>('POST', '/v1/actions', { ...submissionFrom(args), execute: { type: 'none' } }, key ? { 'idempotency-key': key } : {});
+  action = await waitFor(client, action, io, Number(one(args, 'timeout') ?? 3600));
   if (action.status !== 'approved') {
     io.err(`not running the command: ${describe(action)}`);
     return 1;

@@ -20,5 +20,10 @@ export function isTerminal(status: ActionStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** Nothing more to wait for: a terminal status, or `approved` in gate mode (the caller may now run the operation). */
+export function isSettled(a: { status: ActionStatus; execute: { type: string } }): boolean {
+  return isTerminal(a.status) || (a.status === 'approved' && a.execute.type === 'none');
+}
+
 export const DecisionOutcome = { allow: 'allow', deny: 'deny', requireApproval: 'require_approval' } as const;
 export type DecisionOutcome = (typeof DecisionOutcome)[keyof typeof DecisionOutcome];

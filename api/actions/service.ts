@@ -7,7 +7,7 @@ import { policyInputFor } from '../../activities';
 import { actions as actionsTable, idempotencyKeys } from '../../db/schema';
 import type { Action, Submission } from '../../domain/action';
 import type { Principal } from '../../domain/principal';
-import { isTerminal } from '../../domain/status';
+import { isSettled, isTerminal } from '../../domain/status';
 import { validateSubmission } from '../../policy';
 import type { Services } from '../../stack/services';
 import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../../workflows/messages';
@@ -155,9 +155,6 @@ export class ActionService {
   }
 }
 
-export function isSettled(a: Action): boolean {
-  return isTerminal(a.status) || (a.status === 'approved' && a.execute.type === 'none');
-}
 
 function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');

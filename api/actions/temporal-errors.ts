@@ -27,7 +27,3 @@ export function updateError(err: unknown): ApiError | 'closed' | 'not_found' {
   if (/not found/i.test(message)) return 'not_found';
   throw err;
 }
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof WorkflowNotFoundError || /not found/i.test(String((err as Error)?.message));
-}

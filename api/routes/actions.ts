@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { temporalUiLink } from '../../config';
 import { actionAuditEvents } from '../../audit';
-import { ActionSchema, ResultSchema, SubmissionSchema, type Action } from '../../domain/action';
+import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
 import { ACTION_STATUSES } from '../../domain/status';
 import type { Services } from '../../stack/services';
 import type { ActionService } from '../actions/service';
@@ -111,4 +111,3 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   });
 }
 
-export { ResultSchema };
