@@ -1,6 +1,6 @@
 import { desc, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { auditEvents } from '../db/schema';
+import { auditEvents, type CanonicalEvent } from '../db/schema';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event';
 import { canonicalJson, toJsonValue } from './canonical-json';
 import { eventBody, GENESIS_HASH, linkHash, normaliseTime } from './chain';
@@ -17,19 +17,15 @@ export interface Head {
   hash: string;
 }
 
-/** What `interlock_append_audit` (migration 0004) answers: written, or the real head and the ids already stored. */
+/** What `interlock_append_audit` (migration 0005) answers: written, or the real head and the ids already stored. */
 export type AppendAnswer = { ok: true } | { ok: false; seq: number | string; hash: string; stored: string[] };
 
+/** What is written of an event: its canonical text and prevHash (Postgres generates the rest); its hash, for Postgres to check. */
 interface Row {
   seq: number;
   id: string;
-  action_id: string | null;
-  type: string;
-  actor: string;
-  at: string;
-  data: string;
-  policy_version: string | null;
-  prev_hash: string;
+  canonical: string;
+  prevHash: string;
   hash: string;
 }
 
@@ -50,9 +46,10 @@ export function link(batch: Prepared[][], stored: Map<string, AuditEvent>, head:
       const found = seen.get(event.id);
       if (found) return found;
       seq += 1;
-      const hash = linkHash(prevHash, eventBody({ ...event, seq }, canonicalData));
+      const canonical = eventBody({ ...event, seq }, canonicalData);
+      const hash = linkHash(prevHash, canonical);
       const e: AuditEvent = { ...event, seq, prevHash, hash };
-      rows.push({ seq, id: e.id, action_id: e.actionId, type: e.type, actor: e.actor, at: e.at, data: canonicalData, policy_version: e.policyVersion, prev_hash: prevHash, hash });
+      rows.push({ seq, id: e.id, canonical, prevHash, hash });
       prevHash = hash;
       seen.set(event.id, e);
       return e;
@@ -61,12 +58,17 @@ export function link(batch: Prepared[][], stored: Map<string, AuditEvent>, head:
   return { linked, rows, tail: { seq, hash: prevHash } };
 }
 
-/** One round trip: the rows are written, with the projections, only if `head` is still the head and no id is stored. */
+/**
+ * One round trip: the rows are written, with the projections, only if `head` is still the head and no id is
+ * stored. Columns go as arrays (one parameter each, no JSON to parse); `canonical` is the exact text hashed.
+ */
 export async function sendBatch(db: Db, head: Head, rows: Row[], projections: Record<string, unknown>[]): Promise<AppendAnswer> {
-  const expected = JSON.stringify({ seq: head.seq, hash: head.hash, ids: rows.map((r) => r.id) });
-  // `data` goes in as the canonical JSON itself, not a string of it: a json value keeps its text exactly.
-  const events = `[${rows.map((r) => `{"seq":${r.seq},"id":${JSON.stringify(r.id)},"action_id":${JSON.stringify(r.action_id)},"type":${JSON.stringify(r.type)},"actor":${JSON.stringify(r.actor)},"at":"${r.at}","data":${r.data},"policy_version":${JSON.stringify(r.policy_version)},"prev_hash":${JSON.stringify(r.prev_hash)},"hash":${JSON.stringify(r.hash)}}`).join(',')}]`;
-  const [{ answer }] = (await db.execute(sql`select interlock_append_audit(${expected}::jsonb, ${events}::json, ${JSON.stringify(projections)}::jsonb) as answer`)).rows as { answer: AppendAnswer | string }[];
+  const column = <K extends keyof Row>(key: K) => sql.param(rows.map((r) => r[key]));
+  const [{ answer }] = (
+    await db.execute(
+      sql`select interlock_append_audit(${head.seq}::bigint, ${head.hash}::text, ${column('id')}::text[], ${column('seq')}::bigint[], ${column('canonical')}::text[], ${column('prevHash')}::text[], ${column('hash')}::text[], ${JSON.stringify(projections)}::jsonb) as answer`,
+    )
+  ).rows as { answer: AppendAnswer | string }[];
   return typeof answer === 'string' ? JSON.parse(answer) : answer;
 }
 
@@ -87,15 +89,29 @@ export async function appendUntilWritten(db: Db, batch: Prepared[][], projection
   }
 }
 
-export async function readHead(db: Db): Promise<Head> {
-  const [head] = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
-  return head ?? { seq: 0, hash: GENESIS_HASH };
+/** The last event's seq and hash, the hash computed from its stored bytes rather than read from the generated column. */
+export async function readHead(db: Pick<Db, 'select'>): Promise<Head> {
+  const [head] = await db.select(storedEventColumns).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  return head ? { seq: head.seq, hash: linkHash(head.prevHash, head.canonical) } : { seq: 0, hash: GENESIS_HASH };
 }
 
 async function storedEvents(db: Db, ids: string[]): Promise<AuditEvent[]> {
-  return ids.length === 0 ? [] : (await db.select().from(auditEvents).where(inArray(auditEvents.id, ids))).map(toEvent);
+  return ids.length === 0 ? [] : (await db.select(storedEventColumns).from(auditEvents).where(inArray(auditEvents.id, ids))).map(toEvent).filter((e) => ids.includes(e.id));
 }
 
-export function toEvent(row: typeof auditEvents.$inferSelect): AuditEvent {
-  return { ...row, at: normaliseTime(row.at) };
+/**
+ * What a reader selects of a stored event: its seq and the bytes its hash covers, nothing else. The key
+ * columns are generated from the text, but a superuser who edits the catalog can make a generated column
+ * writable and set it apart from the text; the verifier hashes only these bytes, so only these are shown.
+ */
+export const storedEventColumns = {
+  seq: auditEvents.seq,
+  prevHash: auditEvents.prevHash,
+  canonical: sql<string>`${auditEvents.canonical}::text`.mapWith(String),
+};
+
+/** A stored event, every field read from the hashed text and its hash computed here, so it says what verification checks. */
+export function toEvent(row: { seq: number; prevHash: string; canonical: string }): AuditEvent {
+  const e = JSON.parse(row.canonical) as CanonicalEvent;
+  return { seq: row.seq, id: e.id, actionId: e.actionId, type: e.type, actor: e.actor, at: e.at, data: e.data, policyVersion: e.policyVersion, prevHash: row.prevHash, hash: linkHash(row.prevHash, row.canonical) };
 }

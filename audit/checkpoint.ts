@@ -1,9 +1,10 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { asc, desc, gt, lte, and, max, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { auditCheckpoints, auditEvents, type CheckpointRow } from '../db/schema';
+import { auditCheckpoints, type CheckpointRow } from '../db/schema';
 import { canonicalJson } from './canonical-json';
-import { GENESIS_HASH, normaliseTime } from './chain';
+import { normaliseTime } from './chain';
+import { readHead } from './append-batch';
 import { CHECKPOINT_LOCK_KEY } from './locks';
 import type { CheckpointSigner } from './signing-key';
 
@@ -46,12 +47,12 @@ export async function createCheckpoint(db: Db, signer: CheckpointSigner, opts: {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${CHECKPOINT_LOCK_KEY})`);
     const [last] = await tx.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.id)).limit(1);
-    const [head] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
-    const seq = head?.seq ?? 0;
+    const head = await readHead(tx);
+    const seq = head.seq;
     if (opts.onlyIfMoved && seq === (last?.seq ?? 0)) return null;
     // Never earlier than the previous checkpoint, even when this host's clock is behind the last signer's.
     const at = new Date(Math.max(Date.now(), last ? Date.parse(normaliseTime(last.at)) : 0)).toISOString();
-    const unsigned = { id: (last?.id ?? 0) + 1, seq, hash: head?.hash ?? GENESIS_HASH, at, prevCheckpointId: last?.id ?? null, prevSignature: last?.signature ?? null, keyId: signer.keyId };
+    const unsigned = { id: (last?.id ?? 0) + 1, seq, hash: head.hash, at, prevCheckpointId: last?.id ?? null, prevSignature: last?.signature ?? null, keyId: signer.keyId };
     const checkpoint: Checkpoint = { ...unsigned, signature: sign(null, checkpointStatement(unsigned), signer.privateKey).toString('base64') };
     await tx.insert(auditCheckpoints).values(checkpoint);
     return checkpoint;

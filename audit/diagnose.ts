@@ -1,9 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { auditEvents } from '../db/schema';
-import { chainHash } from './chain';
+import { writtenSeqOf } from './link-hasher';
 import { TrailProblem } from './problems';
-import { toEvent } from './writer';
 
 export interface Diagnosis {
   problem: TrailProblem;
@@ -12,33 +11,32 @@ export interface Diagnosis {
 }
 
 /**
- * Names what happened to an event whose fields no longer hash to its stored hash. An intact event moved
- * to another seq still hashes right with the seq it was written at, so a search nearby tells "reordered"
- * (or shifted down after a removal) from "changed". Runs once, on the failure, never per event.
+ * Names what happened to an event that does not check out at its seq. Its canonical text records the seq it
+ * was written at, so an intact event that sits at another seq was moved ("reordered", or shifted down after a
+ * removal); anything else was changed. Runs once, on the failure, never per event.
  */
-export async function diagnoseBrokenEvent(db: Db, seq: number, window = 1000): Promise<Diagnosis> {
-  const [row] = await db.select().from(auditEvents).where(eq(auditEvents.seq, seq));
+export async function diagnoseBrokenEvent(db: Db, seq: number): Promise<Diagnosis> {
+  const [row] = await db
+    .select({ id: auditEvents.id, type: auditEvents.type, canonical: sql<string>`${auditEvents.canonical}::text` })
+    .from(auditEvents)
+    .where(eq(auditEvents.seq, seq));
   if (!row) return { problem: TrailProblem.missing, firstBad: seq, message: `event ${seq} disappeared while it was being verified` };
-  const e = toEvent(row);
-  for (let d = 1; d <= window; d++) {
-    for (const at of [seq - d, seq + d]) {
-      if (at > 0 && chainHash({ ...e, seq: at }, e.prevHash) === e.hash) {
-        return { problem: TrailProblem.reordered, firstBad: seq, message: `event at seq ${seq} (${e.id}) was written as seq ${at}: events were reordered${at > seq ? ' or one before it was removed' : ''}` };
-      }
-    }
+  const written = writtenSeqOf(row.canonical);
+  if (written > 0 && written !== seq) {
+    return { problem: TrailProblem.reordered, firstBad: seq, message: `event at seq ${seq} (${row.id}) was written as seq ${written}: events were reordered${written > seq ? ' or one before it was removed' : ''}` };
   }
-  return { problem: TrailProblem.changed, firstBad: seq, message: `event ${seq} (${e.id}, ${e.type}) does not match its hash: its content was changed` };
+  return { problem: TrailProblem.changed, firstBad: seq, message: `event ${seq} (${row.id}, ${row.type}) is not an event as the writer stores one: its content was changed` };
 }
 
 /**
- * Event `seq` is intact but records a predecessor hash that event `seq - 1` no longer has. The usual cause
- * is an edited event whose own hash was recomputed to hide the edit: it then hashes right on its own, and
- * only its successor still remembers the original. So the predecessor is reported.
+ * Event `seq` records a predecessor hash that event `seq - 1` no longer hashes to. The usual cause is an
+ * edited event: its hash (which Postgres recomputes, as an attacker would) changed with it, and only its
+ * successor still remembers the original. So the predecessor is reported, the first event not to be trusted.
  */
 export function diagnoseBrokenLink(seq: number): Diagnosis {
   return {
     problem: TrailProblem.changed,
     firstBad: seq - 1,
-    message: `event ${seq} records a predecessor hash that event ${seq - 1} no longer has: event ${seq - 1} was replaced (edited and re-hashed) or events were inserted`,
+    message: `event ${seq} records a predecessor hash that event ${seq - 1} no longer has: event ${seq - 1} was changed (or event ${seq}'s link to it was), or events were inserted`,
   };
 }

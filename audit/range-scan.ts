@@ -1,11 +1,11 @@
 import type { Db } from '../db';
 import { readChainLinks } from './chain-links';
 
-/** A slice of the chain to check on its own: seq in (after, upTo], noting the stored hash at `hashesAt`. */
+/** A slice of the chain to check on its own: seq in (after, upTo], noting the computed hash at `hashesAt`. */
 export interface SeqRange {
   after: number;
   upTo: number;
-  /** Seqs whose stored hash the caller wants back (those signed by checkpoints). */
+  /** Seqs whose hash the caller wants back (those signed by checkpoints). */
   hashesAt: number[];
 }
 
@@ -14,7 +14,7 @@ export type RangeStop = { kind: 'missing'; seq: number; next: number | null } | 
 
 /**
  * What one range holds, checked without knowing the events before it: the verifier joins ranges by
- * comparing each one's first stored prevHash with the hash the range before ended on. So ranges can be
+ * comparing each one's first stored prevHash with the hash the range before ended on (computed there). So ranges can be
  * checked in any order, or in parallel, and still give the answer a single pass would.
  */
 export interface RangeScan {
@@ -24,10 +24,10 @@ export interface RangeScan {
   count: number;
   /** The stored prevHash of event after+1, when it is present and intact. */
   firstPrevHash: string | null;
-  /** The stored hash of the last accepted event (null when none was). */
+  /** The computed hash of the last accepted event (null when none was). */
   lastHash: string | null;
   stop: RangeStop | null;
-  /** Stored hash at each requested seq that was accepted. */
+  /** Computed hash at each requested seq that was accepted. */
   hashes: Record<number, string>;
 }
 

@@ -59,11 +59,11 @@ export function publicKeyPem(key: KeyObject): string {
 }
 
 /** First start only: a fresh key in a 0600 file. Returns the file and whether it was created now. */
-export function ensureDevSigningKey(dataDir: string): { file: string; created: boolean; pem: string } {
+export function ensureDevSigningKey(dataDir: string): { file: string; created: boolean } {
   const file = path.join(dataDir, DEV_SIGNING_KEY_FILE);
   const created = !existsSync(file);
   if (created) writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
-  return { file, created, pem: readFileSync(file, 'utf8') };
+  return { file, created };
 }
 
 export interface AuditKeys {

@@ -4,6 +4,7 @@ import { and, desc, eq, lt, lte, max, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { auditCheckpoints, auditEvents } from '../db/schema';
 import { GENESIS_HASH, normaliseTime } from './chain';
+import { storedEventColumns, toEvent } from './append-batch';
 import { lastCheckpointId, type Checkpoint } from './checkpoint';
 import { CheckpointTrack, type CheckpointFinding } from './checkpoint-track';
 import { diagnoseBrokenEvent, diagnoseBrokenLink, type Diagnosis } from './diagnose';
@@ -56,8 +57,10 @@ export async function verifyTrail(db: Db, opts: VerifyOptions = {}): Promise<Tra
   const lastSeq = Number(headSeq ?? 0);
   const track = new CheckpointTrack(db, upToCheckpoint, opts.verifiers ?? new Map());
   const size = opts.rangeSize ?? 50_000;
-  // Worker threads take about a second to start: worth it for a long chain only.
-  const workers = Math.min(opts.parallel?.workers ?? availableParallelism(), 8);
+  // A COPY stream keeps one core busy in Postgres and one hashing here, so with Postgres on this machine
+  // more streams only pay off from four cores on; and worker threads take most of a second to start, which
+  // only a long chain earns back (docs/BENCHMARKS.md has both figures).
+  const workers = Math.min(opts.parallel?.workers ?? Math.floor(availableParallelism() / 2), 8);
   const useWorkers = !opts.scanner && opts.parallel && workers > 1 && lastSeq >= (opts.parallel.minEvents ?? 200_000);
   const scanner = opts.scanner ?? (useWorkers ? await parallelScanner({ databaseUrl: opts.parallel!.databaseUrl, workers }) : { scan: (r: SeqRange) => scanRange(db, r), concurrency: 1, close: async () => {} });
 
@@ -148,7 +151,7 @@ export async function verifyTrail(db: Db, opts: VerifyOptions = {}): Promise<Tra
  */
 async function verifiedBefore(db: Db, firstBad: number, beforeCheckpointId: number): Promise<{ count: number; head: string; latest: Checkpoint | null; verified: number }> {
   const count = Math.max(firstBad - 1, 0);
-  const [event] = count > 0 ? await db.select({ hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.seq, count)) : [];
+  const [event] = count > 0 ? (await db.select(storedEventColumns).from(auditEvents).where(eq(auditEvents.seq, count))).map(toEvent) : [];
   const signed = and(lt(auditCheckpoints.id, beforeCheckpointId), lte(auditCheckpoints.seq, count));
   const [latest] = await db.select().from(auditCheckpoints).where(signed).orderBy(desc(auditCheckpoints.id)).limit(1);
   const [{ verified }] = await db.select({ verified: sql<number>`count(*)::int` }).from(auditCheckpoints).where(signed);

@@ -4,7 +4,6 @@ import { appendUntilWritten, link, prepare, readHead, sendBatch, type AppendAnsw
 import { projectionRows, type ActionProjection } from './projection';
 
 export type { ActionProjection } from './projection';
-export { toEvent } from './append-batch';
 
 interface Pending {
   events: Prepared[];

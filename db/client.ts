@@ -30,7 +30,7 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
     return {
       db,
       kind: 'postgres',
-      migrate: () => migratePg(db, { migrationsFolder }),
+      migrate: () => explainFailure(migratePg(db, { migrationsFolder })),
       ping: async () => void (await pool.query('select 1')),
       close: () => pool.end(),
     };
@@ -46,13 +46,31 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
   return {
     db,
     kind: 'pglite',
-    migrate: () => migratePglite(db as never, { migrationsFolder }),
+    migrate: () => explainFailure(migratePglite(db as never, { migrationsFolder })),
     ping: async () => void (await client.query('select 1')),
     close: async () => {
       await client.close();
       releaseLock();
     },
   };
+}
+
+/**
+ * drizzle reports a failed migration as "Failed query: <the whole migration's SQL>" with the database's
+ * error as the cause; a person needs the cause, and its hint when the migration gave one.
+ */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+async function explainFailure(migrating: Promise<void>): Promise<void> {
+  try {
+    await migrating;
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string; hint?: string } }).cause;
+    if (!cause?.message) throw err;
+    throw new MigrationError(`database migration failed, nothing was changed: ${cause.message}${cause.hint ? `\n${cause.hint}` : ''}`, { cause: err });
+  }
 }
 
 /** Thrown when another process has the embedded database open: PGlite serves one process at a time. */

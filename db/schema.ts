@@ -1,29 +1,48 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * The audit trail. Append-only in the database itself (trigger in migration 0001); `seq` is the one total
- * order the hash chain follows, assigned by the writer under an advisory lock, so it has no gaps.
+ * The audit trail. Append-only in the database itself (trigger in migration 0001, kept by 0005); `seq` is the
+ * one total order the hash chain follows, assigned by the writer under an advisory lock, so it has no gaps.
+ *
+ * A row stores the event once: `canonical`, the RFC 8785 text the chain hashes (after `prevHash` and a
+ * newline). The fields queries filter on are columns Postgres generates from that text (migration 0005):
+ * none can be written or updated on its own, even by a superuser with the triggers off, so the verifier,
+ * which hashes `canonical`, covers everything a row says (docs/audit.md). `data` and `policyVersion` are
+ * read from the text itself (`auditEventData`), not stored twice.
  */
 export const auditEvents = pgTable(
   'audit_events',
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey(),
-    id: text('id').notNull().unique(),
-    actionId: text('action_id'),
-    type: text('type').notNull(),
-    actor: text('actor').notNull(),
-    at: timestamp('at', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
-    /**
-     * `json`, not `jsonb`: Postgres keeps json text exactly as written, and the writer writes the RFC 8785
-     * canonical text it hashed, so the verifier hashes the stored bytes without parsing them (audit/chain.ts).
-     */
-    data: json('data').$type<Record<string, unknown>>().notNull(),
-    policyVersion: text('policy_version'),
+    /** `json`, not `jsonb`: Postgres keeps json text exactly as written, the bytes the writer hashed. */
+    canonical: json('canonical').$type<CanonicalEvent>().notNull(),
     prevHash: text('prev_hash').notNull(),
-    hash: text('hash').notNull(),
+    /** The chain hash, computed by Postgres from the two columns before it (migration 0005), so it cannot disagree with them. */
+    hash: text('hash').notNull().generatedAlwaysAs(sql`interlock_audit_link_hash(prev_hash, canonical)`),
+    id: text('id').notNull().unique().generatedAlwaysAs(sql`(canonical ->> 'id')`),
+    actionId: text('action_id').generatedAlwaysAs(sql`(canonical ->> 'actionId')`),
+    type: text('type').notNull().generatedAlwaysAs(sql`(canonical ->> 'type')`),
+    actor: text('actor').notNull().generatedAlwaysAs(sql`(canonical ->> 'actor')`),
+    at: timestamp('at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().generatedAlwaysAs(sql`interlock_audit_instant(canonical ->> 'at')`),
   },
   (t) => [index('audit_events_action_idx').on(t.actionId, t.seq), index('audit_events_type_idx').on(t.type, t.seq), index('audit_events_actor_idx').on(t.actor, t.seq), index('audit_events_at_idx').on(t.at)],
 );
+
+/** What `canonical` holds: the event's hashed fields (audit/chain.ts). */
+export interface CanonicalEvent {
+  seq: number;
+  id: string;
+  actionId: string | null;
+  type: string;
+  actor: string;
+  at: string;
+  data: Record<string, unknown>;
+  policyVersion: string | null;
+}
+
+/** An event's `data`, selected from its canonical text; drivers hand json over parsed or as text. */
+export const auditEventData = sql<Record<string, unknown>>`(${auditEvents.canonical} -> 'data')`.mapWith((v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>);
 
 /** Signed heads of the chain, each naming the previous one (CloudTrail digest style). Append-only too. */
 export const auditCheckpoints = pgTable('audit_checkpoints', {

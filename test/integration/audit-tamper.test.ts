@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { AuditWriter, chainHash, checkpointStatement, createCheckpoint, parseSigningKey, verifyTrail, type TrailVerification } from '../../audit';
+import { actionAuditEvents, AuditWriter, checkpointStatement, eventBody, linkHash, queryAuditEvents, createCheckpoint, parseSigningKey, verifyTrail, type TrailVerification } from '../../audit';
 import { canonicalJson } from '../../audit/canonical-json';
+import type { HashedFields } from '../../audit/chain';
 import { openDatabase, type Database } from '../../db';
 import type { NewAuditEvent } from '../../domain/audit-event';
 import { freshDatabase } from '../support/database';
@@ -76,26 +77,33 @@ async function tamper(t: Trail, ...statements: string[]): Promise<void> {
   await t.admin.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER USER');
 }
 
-/** Edits one event and recomputes its own hash, as an attacker who knows the scheme would, leaving the rest. */
+/** Edits one event's data, well formed, leaving the rest; Postgres recomputes its hash, as an attacker who knows the scheme would. */
 async function rehashOne(t: Trail, seq: number, edit: (data: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
-  const { rows: [r] } = await t.admin.query('select seq, id, action_id, type, actor, at, data, policy_version, prev_hash from audit_events where seq = $1', [seq]);
-  const data = edit(r.data);
-  const hash = chainHash({ seq, id: r.id, actionId: r.action_id, type: r.type, actor: r.actor, at: new Date(r.at).toISOString(), data, policyVersion: r.policy_version }, r.prev_hash);
-  await tamper(t, `update audit_events set data = '${canonicalJson(data).replace(/'/g, "''")}'::json, hash = '${hash}' where seq = ${seq}`);
+  const { rows: [r] } = await t.admin.query('select canonical, prev_hash from audit_events where seq = $1', [seq]);
+  const { canonical, hash } = reHashed(r.canonical, r.prev_hash, edit);
+  await tamper(t, `update audit_events set canonical = '${canonical.replace(/'/g, "''")}'::json where seq = ${seq}`);
+  const { rows: [after] } = await t.admin.query('select hash from audit_events where seq = $1', [seq]);
+  assert.equal(after.hash, hash, 'Postgres recomputed the hash as the scheme says');
 }
 
 /** Rewrites every event from `fromSeq` on with correct hashes, as an attacker who knows the scheme would. */
 async function rehashFrom(t: Trail, fromSeq: number, edit: (seq: number, data: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
-  const { rows } = await t.admin.query('select seq, id, action_id, type, actor, at, data, policy_version, prev_hash from audit_events where seq >= $1 order by seq', [fromSeq]);
+  const { rows } = await t.admin.query('select seq, canonical, prev_hash from audit_events where seq >= $1 order by seq', [fromSeq]);
   let prev: string = rows[0].prev_hash;
   await t.admin.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
   for (const r of rows) {
-    const data = edit(Number(r.seq), r.data);
-    const hash = chainHash({ seq: Number(r.seq), id: r.id, actionId: r.action_id, type: r.type, actor: r.actor, at: new Date(r.at).toISOString(), data, policyVersion: r.policy_version }, prev);
-    await t.admin.query('update audit_events set data = $1::json, prev_hash = $2, hash = $3 where seq = $4', [canonicalJson(data), prev, hash, r.seq]);
+    const { canonical, hash } = reHashed(r.canonical, prev, (data) => edit(Number(r.seq), data));
+    await t.admin.query('update audit_events set canonical = $1::json, prev_hash = $2 where seq = $3', [canonical, prev, r.seq]);
     prev = hash;
   }
   await t.admin.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+}
+
+/** A stored event with its data edited, serialised and hashed exactly as the writer would. */
+function reHashed(stored: { data: Record<string, unknown> } & Record<string, unknown>, prevHash: string, edit: (data: Record<string, unknown>) => Record<string, unknown>) {
+  const e = stored as unknown as Omit<HashedFields, 'data'> & { data: Record<string, unknown> };
+  const canonical = eventBody(e, canonicalJson(edit(e.data)));
+  return { canonical, hash: linkHash(prevHash, canonical) };
 }
 
 describe('tampering with the audit trail behind the application is detected at the right seq', () => {
@@ -117,7 +125,7 @@ describe('tampering with the audit trail behind the application is detected at t
   test('a changed event is reported as changed at its seq', async () => {
     const t = await trail();
     try {
-      await tamper(t, `update audit_events set data = '{"decision":{"outcome":"deny"}}' where seq = 17`);
+      await tamper(t, `update audit_events set canonical = replace(canonical::text, '"outcome":"allow"', '"outcome":"deny"')::json where seq = 17`);
       const r = await t.verify();
       assert.deepEqual([r.ok, r.firstBad, r.problem, r.count], [false, 17, 'changed', 16]);
     } finally {
@@ -128,10 +136,44 @@ describe('tampering with the audit trail behind the application is detected at t
   test('a changed actor or time is reported as changed too', async () => {
     const t = await trail();
     try {
-      await tamper(t, `update audit_events set actor = 'mallory@example.com' where seq = 31`);
+      await tamper(t, `update audit_events set canonical = replace(canonical::text, '"actor":"svc:etl-bot"', '"actor":"mallory@example.com"')::json where seq = 31`);
       assert.deepEqual(pick(await t.verify()), [false, 31, 'changed']);
-      await tamper(t, `update audit_events set at = at + interval '1 millisecond' where seq = 30`);
+      const { rows } = await t.admin.query('select actor from audit_events where seq = 31');
+      assert.equal(rows[0].actor, 'mallory@example.com', 'the actor column shows the same edited text the verifier hashed');
+      await tamper(t, `update audit_events set canonical = regexp_replace(canonical::text, '"at":"([^"]*)\\.000Z"', '"at":"\\1.001Z"')::json where seq = 30`);
       assert.deepEqual(pick(await t.verify()), [false, 30, 'changed']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('no column can be changed apart from the hashed text, even by a superuser with the triggers off', async () => {
+    const t = await trail(4);
+    try {
+      for (const [column, value] of [['actor', "'mallory@example.com'"], ['at', 'now()'], ['id', "'x'"], ['type', "'action.denied'"], ['hash', `'${'0'.repeat(64)}'`]]) {
+        await assert.rejects(tamper(t, `update audit_events set ${column} = ${value} where seq = 2`), /can only be updated to DEFAULT/, column);
+      }
+      await t.admin.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+      await assert.rejects(t.admin.query(`insert into audit_events (seq, canonical, prev_hash, actor) values (13, '{}', 'x', 'mallory')`), /cannot insert a non-DEFAULT value into column "actor"/);
+      assert.deepEqual(pick(await t.verify()), [true, null, null]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a column set apart from the hashed text by editing the catalog changes nothing any reader shows', async () => {
+    const t = await trail(4);
+    try {
+      // What a superuser can do that DML on the table cannot: make the generated column writable, write it, make it generated again.
+      await t.admin.query(`update pg_attribute set attgenerated = '' where attrelid = 'audit_events'::regclass and attname = 'actor'`);
+      await tamper(t, `update audit_events set actor = 'mallory@example.com' where seq = 4`);
+      await t.admin.query(`update pg_attribute set attgenerated = 's' where attrelid = 'audit_events'::regclass and attname = 'actor'`);
+      assert.equal((await t.admin.query('select actor from audit_events where seq = 4')).rows[0].actor, 'mallory@example.com');
+      const events = await actionAuditEvents(t.database.db, 'act_2');
+      assert.equal(events[0].seq, 4);
+      assert.equal(events[0].actor, 'svc:etl-bot', 'the event shows what its hashed text says');
+      assert.deepEqual((await queryAuditEvents(t.database.db, { actor: 'mallory@example.com' })).events, [], 'a filter matched by the column alone returns nothing');
+      assert.deepEqual(pick(await t.verify()), [true, null, null]);
     } finally {
       await t.close();
     }

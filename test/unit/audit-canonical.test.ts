@@ -5,7 +5,7 @@ import canonicalize from 'canonicalize';
 import { canonicalJson, toJsonValue } from '../../audit/canonical-json';
 import { chainHash, eventBody, GENESIS_HASH } from '../../audit/chain';
 import { BinaryCopyReader } from '../../audit/binary-copy';
-import { LinkHasher } from '../../audit/link-hasher';
+import { LINK_FIELD_COUNT, LinkHasher, writtenSeqOf } from '../../audit/link-hasher';
 import type { AuditEvent } from '../../domain/audit-event';
 
 /** Deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
@@ -57,30 +57,15 @@ function event(r: () => number, seq: number): Omit<AuditEvent, 'prevHash' | 'has
   };
 }
 
-/** One event as a binary COPY tuple of LINK_COLUMNS, the way Postgres sends it. */
-function copyTuple(e: Omit<AuditEvent, 'prevHash' | 'hash'>, dataText: string, prevHash: string, hash: string): Buffer {
-  const int64 = (n: number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(BigInt(n));
-    return b;
-  };
-  const fields: (Buffer | null)[] = [
-    int64(e.seq),
-    Buffer.from(e.id),
-    e.actionId === null ? null : Buffer.from(e.actionId),
-    Buffer.from(e.type),
-    Buffer.from(e.actor),
-    int64((Date.parse(e.at) - Date.UTC(2000, 0, 1)) * 1000),
-    Buffer.from(dataText),
-    e.policyVersion === null ? null : Buffer.from(e.policyVersion),
-    Buffer.from(prevHash),
-    Buffer.from(hash),
-  ];
-  const parts: Buffer[] = [Buffer.from([0, 10])];
-  for (const f of fields) {
+/** One stored event as the verifier's binary COPY tuple (LINK_SELECT: seq, then prevHash "\n" canonical), the way Postgres sends it. */
+function copyTuple(seq: number, canonical: string, prevHash: string): Buffer {
+  const int64 = Buffer.alloc(8);
+  int64.writeBigInt64BE(BigInt(seq));
+  const parts: Buffer[] = [Buffer.from([0, 2])];
+  for (const f of [int64, Buffer.from(`${prevHash}\n${canonical}`)]) {
     const len = Buffer.alloc(4);
-    len.writeInt32BE(f === null ? -1 : f.length);
-    parts.push(len, ...(f ? [f] : []));
+    len.writeInt32BE(f.length);
+    parts.push(len, f);
   }
   return Buffer.concat(parts);
 }
@@ -127,37 +112,57 @@ describe('the canonical serialisation is RFC 8785 JCS, byte for byte', () => {
 });
 
 describe('the verifier hashes binary COPY rows without decoding them', () => {
-  test('the byte path accepts every intact generated event and rejects any changed field', () => {
+  test('the byte path hashes every generated event as the writer did; any changed field or link changes the hash, a moved row is refused', () => {
     const r = random(4);
     const hasher = new LinkHasher();
     let prev = GENESIS_HASH;
     for (let i = 0; i < 3_000; i++) {
       const e = event(r, i + 1);
-      const dataText = canonicalJson(e.data);
+      const text = (x: typeof e) => eventBody(x, canonicalJson(x.data));
       const hash = chainHash(e, prev);
-      const results: boolean[] = [];
-      const reader = new BinaryCopyReader(10, (buf, fields) => results.push(hasher.intact(buf, fields, hasher.seq(buf, fields))));
+      const results: [boolean, boolean, boolean][] = [];
+      const reader = new BinaryCopyReader(LINK_FIELD_COUNT, (buf, fields) => {
+        const intact = hasher.intact(buf, fields, hasher.seq(buf, fields));
+        results.push([intact, hasher.digest === hash, hasher.follows(buf, fields, prev)]);
+      });
       reader.push(header);
-      reader.push(copyTuple(e, dataText, prev, hash));
-      reader.push(copyTuple({ ...e, actor: e.actor + 'x' }, dataText, prev, hash));
-      reader.push(copyTuple({ ...e, seq: e.seq + 1 }, dataText, prev, hash));
-      reader.push(copyTuple({ ...e, at: new Date(Date.parse(e.at) + 1).toISOString() }, dataText, prev, hash));
-      reader.push(copyTuple(e, dataText.replace(/}$/, ',"x":1}'), prev, hash));
-      reader.push(copyTuple(e, dataText, prev.replace(/^./, 'f'), hash));
-      assert.deepEqual(results, [true, false, false, false, false, prev[0] === 'f'], `event #${i}: ${JSON.stringify(e)}`);
+      reader.push(copyTuple(e.seq, text(e), prev));
+      reader.push(copyTuple(e.seq, text({ ...e, actor: e.actor + 'x' }), prev));
+      reader.push(copyTuple(e.seq + 1, text(e), prev)); // as written, at another seq
+      reader.push(copyTuple(e.seq, text({ ...e, at: new Date(Date.parse(e.at) + 1).toISOString() }), prev));
+      reader.push(copyTuple(e.seq, text({ ...e, data: { ...e.data, x: 1 } }), prev));
+      const other = prev.replace(/^./, prev[0] === 'f' ? 'e' : 'f');
+      reader.push(copyTuple(e.seq, text(e), other));
+      assert.deepEqual(results, [[true, true, true], [true, false, true], [false, true, true], [true, false, true], [true, false, true], [true, false, false]], `event #${i}: ${JSON.stringify(e)}`);
       prev = hash;
     }
+  });
+
+  test('the seq an event was written at is read from its text, whatever seq members its data holds', () => {
+    const e = { seq: 42, id: 'a:1:x', actionId: 'a', type: 'odd ,"seq":7, type', actor: 'x', at: '2026-11-01T09:30:00.000Z', data: { seq: 9, nested: [{ ',"seq":': 8 }] }, policyVersion: null };
+    const text = eventBody(e, canonicalJson(e.data));
+    assert.equal(writtenSeqOf(text), 42);
+    assert.equal(writtenSeqOf(text.replace('"seq":42', '"seq":"42"')), -1);
+    assert.equal(writtenSeqOf(text.replace('"seq":42', '"seq":042')), -1);
+    assert.equal(writtenSeqOf('{}'), -1);
+    // Only the shape JCS gives the tail counts: `seq`, then `type` as the last member, a string, then the end.
+    assert.equal(writtenSeqOf('{"seq":5,"type":"x","z":{"a":1,"seq":7,"b":2}}'), -1);
+    assert.equal(writtenSeqOf(String.raw`{"a":1,"seq":7,"type":"x\"y"}`), 7); // an escaped quote inside the type
+    assert.equal(writtenSeqOf(String.raw`{"a":1,"seq":7,"type":"x\\"}`), 7); // an escaped backslash, then the closing quote
+    assert.equal(writtenSeqOf(String.raw`{"a":1,"seq":7,"type":"x\"}`), -1); // the closing quote escaped: no string
+    assert.equal(writtenSeqOf(String.raw`{"a":1,"seq":7,"type":"x"y"}`), -1); // a bare quote inside
+    assert.equal(writtenSeqOf(`{"seq":${'9'.repeat(16)},"type":"x"}`), -1);
   });
 
   test('a tuple split across chunks is reassembled', () => {
     const r = random(5);
     const e = event(r, 9);
-    const row = Buffer.concat([header, copyTuple(e, canonicalJson(e.data), GENESIS_HASH, chainHash(e, GENESIS_HASH)), Buffer.from([0xff, 0xff])]);
+    const row = Buffer.concat([header, copyTuple(e.seq, eventBody(e, canonicalJson(e.data)), GENESIS_HASH), Buffer.from([0xff, 0xff])]);
     const hasher = new LinkHasher();
-    const seen: boolean[] = [];
-    const reader = new BinaryCopyReader(10, (buf, fields) => seen.push(hasher.intact(buf, fields, hasher.seq(buf, fields))));
+    const seen: [boolean, string][] = [];
+    const reader = new BinaryCopyReader(LINK_FIELD_COUNT, (buf, fields) => seen.push([hasher.intact(buf, fields, hasher.seq(buf, fields)), hasher.digest]));
     for (let i = 0; i < row.length; i += 7) reader.push(row.subarray(i, i + 7));
-    assert.deepEqual(seen, [true]);
+    assert.deepEqual(seen, [[true, chainHash(e, GENESIS_HASH)]]);
     assert.equal(reader.ended, true);
   });
 });
