@@ -1,18 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { UsageError } from './args';
+import type { CliIo } from './io';
 import { type CompiledPolicy, compilePolicy, formatProblem, formatReplayReport, parseDuration, PolicyError, replayPolicy, runPolicyTests } from '../policy';
-
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-}
 
 const USAGE = 'usage: interlock policy check|test|replay [file] [--since 7d] [--until <time>] [--examples 3]';
 
-class UsageError extends Error {}
-
 /** `interlock policy check|test|replay`: returns the exit code (0 ok, 1 problems found, 2 bad invocation). */
-export async function policyCommand(argv: string[], io: CommandIo): Promise<number> {
+export async function policyCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     const { file, flags } = parseArgs(rest, io.env);
@@ -49,7 +43,7 @@ function parseArgs(args: string[], env: NodeJS.ProcessEnv): { file: string; flag
 }
 
 /** Reads and compiles; on failure prints why (every problem with file:line) and returns null. */
-async function load(file: string, io: CommandIo): Promise<CompiledPolicy | null> {
+async function load(file: string, io: CliIo): Promise<CompiledPolicy | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -67,14 +61,14 @@ async function load(file: string, io: CommandIo): Promise<CompiledPolicy | null>
   }
 }
 
-async function check(file: string, io: CommandIo): Promise<number> {
+async function check(file: string, io: CliIo): Promise<number> {
   const policy = await load(file, io);
   if (!policy) return 1;
   io.out(`ok: ${policy.rules.length} rules, version ${policy.version}`);
   return 0;
 }
 
-async function test(file: string, io: CommandIo): Promise<number> {
+async function test(file: string, io: CliIo): Promise<number> {
   const policy = await load(file, io);
   if (!policy) return 1;
   const report = runPolicyTests(policy);
@@ -85,7 +79,7 @@ async function test(file: string, io: CommandIo): Promise<number> {
   return report.failed > 0 ? 1 : 0;
 }
 
-async function replay(file: string, flags: Map<string, string>, io: CommandIo): Promise<number> {
+async function replay(file: string, flags: Map<string, string>, io: CliIo): Promise<number> {
   for (const name of flags.keys()) if (!['since', 'until', 'examples'].includes(name)) throw new UsageError(`unknown option --${name}`);
   const now = new Date();
   const since = parseTime(flags.get('since') ?? '7d', now, 'since');

@@ -10,5 +10,10 @@ export interface Principal {
   email?: string;
 }
 
+/** The principal's e-mail: as configured, else its id when the id is one (`alice@example.com`). */
+export function emailOf(p: Principal): string | undefined {
+  return p.email ?? (p.id.includes('@') ? p.id : undefined);
+}
+
 /** Reserved groups with platform-wide meaning. */
 export const ReservedGroup = { admins: 'admins', auditors: 'auditors' } as const;

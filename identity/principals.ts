@@ -1,6 +1,6 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import type { Principal } from '../domain/principal';
+import { emailOf, type Principal } from '../domain/principal';
 
 /** Thrown when principals.yaml cannot be used; names the file, line and field. */
 export class PrincipalsError extends Error {
@@ -20,7 +20,7 @@ export class PrincipalDirectory {
     for (const p of principals) {
       this.byId.set(p.id, p);
       if (p.slack) this.bySlack.set(p.slack, p);
-      const mail = p.email ?? (p.id.includes('@') ? p.id : undefined);
+      const mail = emailOf(p);
       if (mail) this.byMail.set(mail.toLowerCase(), p);
     }
   }

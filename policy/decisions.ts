@@ -1,5 +1,12 @@
-import type { PolicyDecision } from '../domain';
+import type { ApproverSet, PolicyDecision } from '../domain';
 import type { PolicyDefaults, RuleDefinition } from './types';
+
+/** Whether two approver sets name the same groups and principals, in any order (a recorded decision may lack them). */
+export function sameApprovers(a: Partial<ApproverSet> | undefined, b: ApproverSet): boolean {
+  return sameSet(a?.groups, b.groups) && sameSet(a?.principals, b.principals);
+}
+
+const sameSet = (a: string[] = [], b: string[] = []) => a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
 
 const where = (source: string, line: number | null) => (line === null ? source : `${source}:${line}`);
 

@@ -1,4 +1,5 @@
 import type { ApproverSet, PolicyDecision } from '../domain';
+import { sameApprovers } from './decisions';
 import type { CompiledPolicy, PolicyInput, RuleTest, TestExpectation } from './types';
 
 export interface PolicyTestResult {
@@ -52,8 +53,6 @@ export function testInput(t: RuleTest): PolicyInput {
 
 const ruleName = (id: string | null) => (id === null ? 'default' : `rule ${id}`);
 const approversText = (a: ApproverSet) => `groups [${a.groups.join(', ')}] principals [${a.principals.join(', ')}]`;
-const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
-
 function differences(expect: TestExpectation, actual: PolicyTestResult['actual']): string[] {
   const out: string[] = [];
   const ruleChecked = expect.rule !== undefined;
@@ -63,7 +62,7 @@ function differences(expect: TestExpectation, actual: PolicyTestResult['actual']
   }
   if (expect.quorum !== undefined && expect.quorum !== actual.quorum) out.push(`expected quorum ${expect.quorum}, got ${actual.quorum}`);
   const a = expect.approvers;
-  if (a && !(sameSet(a.groups, actual.approvers.groups) && sameSet(a.principals, actual.approvers.principals))) {
+  if (a && !sameApprovers(a, actual.approvers)) {
     out.push(`expected approvers ${approversText(a)}, got ${approversText(actual.approvers)}`);
   }
   return out;

@@ -1,4 +1,5 @@
 import type { PolicyDecision } from '../domain';
+import { sameApprovers } from './decisions';
 
 /** How decisions that moved from one rule to another would change under the candidate. */
 export interface ReplayChange {
@@ -26,8 +27,6 @@ export interface ReplayReport {
 
 type Recorded = Pick<PolicyDecision, 'outcome' | 'ruleId' | 'quorum' | 'approvers' | 'policyVersion'>;
 
-const sameSet = (a: string[] = [], b: string[] = []) => a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
-
 /** Accumulates comparisons one action at a time, so replay never holds the whole audit trail. */
 export class ReplayTally {
   private readonly totals = { considered: 0, unchanged: 0, changed: 0, skipped: 0 };
@@ -45,7 +44,7 @@ export class ReplayTally {
     this.versions[old.policyVersion] = (this.versions[old.policyVersion] ?? 0) + 1;
     const outcome = old.outcome !== next.outcome;
     const quorum = (old.quorum ?? 0) !== next.quorum;
-    const approvers = !sameSet(old.approvers?.groups, next.approvers.groups) || !sameSet(old.approvers?.principals, next.approvers.principals);
+    const approvers = !sameApprovers(old.approvers, next.approvers);
     if (!outcome && !quorum && !approvers) return void this.totals.unchanged++;
     this.totals.changed++;
     const key = JSON.stringify([old.ruleId, next.ruleId]);

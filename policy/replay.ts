@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt } from 'drizzle-orm';
-import { auditEvents, type Db } from '../db';
+import { auditEventData, auditEvents, type Db } from '../db';
 import { AuditEventType, type PolicyDecision } from '../domain';
 import { ReplayTally, type ReplayReport } from './replay-report';
 import type { CompiledPolicy, PolicyInput } from './types';
@@ -26,7 +26,7 @@ export async function replayPolicy(opts: ReplayOptions): Promise<ReplayReport> {
   const tally = new ReplayTally(opts.examplesPerRule ?? 3);
   for (let after = 0; ; ) {
     const page = await db
-      .select({ seq: auditEvents.seq, actionId: auditEvents.actionId, at: auditEvents.at, data: auditEvents.data })
+      .select({ seq: auditEvents.seq, actionId: auditEvents.actionId, at: auditEvents.at, data: auditEventData })
       .from(auditEvents)
       .where(and(eq(auditEvents.type, AuditEventType.actionSubmitted), gt(auditEvents.seq, after), gte(auditEvents.at, since.toISOString()), until ? lt(auditEvents.at, until.toISOString()) : undefined))
       .orderBy(asc(auditEvents.seq))
@@ -53,7 +53,7 @@ async function recordedDecisions(db: Db, actionIds: string[]): Promise<Map<strin
   const out = new Map<string, PolicyDecision>();
   if (actionIds.length === 0) return out;
   const rows = await db
-    .select({ actionId: auditEvents.actionId, data: auditEvents.data })
+    .select({ actionId: auditEvents.actionId, data: auditEventData })
     .from(auditEvents)
     .where(and(eq(auditEvents.type, AuditEventType.policyEvaluated), inArray(auditEvents.actionId, actionIds)))
     .orderBy(asc(auditEvents.seq));
@@ -77,11 +77,6 @@ function toInput(data: SubmittedData, at: string): PolicyInput | null {
     onBehalfOf: s.onBehalfOf ?? null,
     justification: s.justification ?? null,
     breakGlass: s.breakGlass ?? false,
-    now: parseTimestamp(at),
+    now: new Date(at), // Postgres's timestamptz text (`2026-01-31 09:00:00.123+00`) parses as it is
   };
-}
-
-/** Postgres renders timestamptz as `2026-01-31 09:00:00.123+00`; Date wants `T` and `+00:00`. */
-function parseTimestamp(at: string): Date {
-  return new Date(at.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }

@@ -1,5 +1,5 @@
 import { findTemporalCli } from '../stack';
 
 /** `npm run tools:temporal`: makes sure a Temporal CLI is available (installing the project-local copy if needed). */
-const binary = findTemporalCli({ explicit: process.env.TEMPORAL_CLI_PATH, log: (l) => process.stderr.write(`${l}\n`) });
+const binary = findTemporalCli({ explicit: process.env.TEMPORAL_CLI_PATH });
 process.stdout.write(`temporal CLI: ${binary}\n`);

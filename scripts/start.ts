@@ -54,8 +54,7 @@ async function main() {
   }
 
   if (!config.auditSigningKey) {
-    const dev = ensureDevSigningKey(config.dataDir);
-    config.auditSigningKey = dev.pem;
+    const dev = ensureDevSigningKey(config.dataDir); // auditKeys falls back to this file
     log.info({ file: dev.file }, `INTERLOCK_AUDIT_SIGNING_KEY not set: audit checkpoints are signed with ${dev.created ? 'a newly generated' : 'the'} local development key; \`npx interlock audit public-key\` prints its public half`);
   }
   const signer = auditKeys(config).signer!;

@@ -4,7 +4,7 @@ import type { Action } from '../domain/action';
 import type { Principal } from '../domain/principal';
 import type { Logger } from '../observability';
 import { outcomeSentence } from './decision-lines';
-import type { SlackMessageStore } from './message-store';
+import type { MessageLocation, SlackMessageStore } from './message-store';
 import { clip, escapeText, mention } from './mrkdwn';
 import type { NotificationCalls } from './notification-calls';
 import { requestMessage, type MessageContext } from './request-message';
@@ -37,10 +37,10 @@ export class SlackNotifier implements ActionNotifier {
         return this.postRequest(change);
       case 'vote':
       case 'result':
-        return this.refresh(change);
-      case 'escalated':
         await this.refresh(change);
-        return this.announceEscalation(change);
+        return;
+      case 'escalated':
+        return this.announceEscalation(change, await this.refresh(change));
       case 'closed':
         await this.refresh(change);
         return this.tellRequestedFor(change);
@@ -63,22 +63,23 @@ export class SlackNotifier implements ActionNotifier {
     if (posted?.ts) await this.deps.messages.save(action.id, { channel: posted.channel ?? channel, ts: posted.ts });
   }
 
-  private async refresh(change: ActionChange): Promise<void> {
+  /** Brings the request message up to date; returns where it is (undefined when it was never posted). */
+  private async refresh(change: ActionChange): Promise<MessageLocation | null> {
     const where = await this.deps.messages.find(change.action.id);
-    if (!where) return; // never posted (no channel, or Slack refused): nothing to keep true
+    if (!where) return null; // never posted (no channel, or Slack refused): nothing to keep true
     const message = requestMessage(change.action, this.deps.render);
     await this.deps.calls.send(change, 'chat.update', where.channel, () => this.deps.client.chat.update({ channel: where.channel, ts: where.ts, text: message.text, blocks: message.blocks }));
+    return where;
   }
 
   /** Edits do not notify anyone, so the people an escalation adds get a thread reply that mentions them, and a DM. */
-  private async announceEscalation(change: ActionChange): Promise<void> {
+  private async announceEscalation(change: ActionChange, where: MessageLocation | null): Promise<void> {
     const { action, escalation } = change;
     if (!escalation) return;
     const added = this.escalatedPeople(action, escalation);
     const slackIds = [...new Set((await Promise.all(added.map((p) => this.deps.people.slackIdOf(p)))).filter((id): id is string => !!id))];
     const names = [...escalation.groups.map((g) => `group ${g}`), ...escalation.principals].join(', ');
     const summary = `\`${escapeText(action.action)}\` on \`${escapeText(clip(action.resource, 300))}\` (${escapeText(action.environment)}), requested by ${escapeText(action.requester)}`;
-    const where = await this.deps.messages.find(action.id);
     const channel = where?.channel ?? this.channelFor(action);
     let permalink: string | undefined;
     if (channel) {

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { Principal } from '../domain/principal';
+import { emailOf, type Principal } from '../domain/principal';
 import type { PrincipalsStore } from '../identity';
 import type { Logger } from '../observability';
 
@@ -29,7 +29,7 @@ export class SlackPeople {
   /** A principal's Slack user id, for a mention or a DM; undefined when it has none Slack can find. */
   async slackIdOf(principal: Principal): Promise<string | undefined> {
     if (principal.slack) return principal.slack;
-    const email = principal.email ?? (principal.id.includes('@') ? principal.id : undefined);
+    const email = emailOf(principal);
     if (!email || principal.kind !== 'human') return undefined;
     return (await this.lookup(this.slackIdByEmail, email.toLowerCase(), async () => {
       const res = await this.client.users.lookupByEmail({ email });

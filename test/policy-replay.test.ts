@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { auditEvents, openDatabase, type Database } from '../db/index';
 import { compilePolicy, formatReplayReport, type PolicyInput, replayPolicy } from '../policy/index';
+import { canonicalJson, eventBody } from '../audit/index';
 
 const recordedPolicy = compilePolicy(`version: 1
 defaults: {decision: deny, timeout: 1h}
@@ -37,7 +38,8 @@ async function seed() {
   let seq = 0;
   const row = (actionId: string, type: string, at: string, data: Record<string, unknown>) => {
     seq++;
-    return { seq, id: `evt_${seq}`, actionId, type, actor: 'svc:etl-bot', at, data, policyVersion: recordedPolicy.version, prevHash: `h${seq - 1}`, hash: `h${seq}` };
+    const event = { seq, id: `evt_${seq}`, actionId, type, actor: 'svc:etl-bot', at, policyVersion: recordedPolicy.version };
+    return { seq, canonical: JSON.parse(eventBody(event, canonicalJson(data))), prevHash: `h${seq - 1}` };
   };
   const rows: (typeof auditEvents.$inferInsert)[] = [];
   const submit = (id: string, at: string, action: string, environment: string, decide = true) => {

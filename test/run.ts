@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { findTemporalCli, PROJECT_ROOT, startDevServer } from '../stack';
+import { bundleWorkflows } from '../worker';
 
 const PGLITE_PASS = ['test/integration/action-flow.test.ts'];
 
@@ -37,7 +37,7 @@ async function main() {
   const server = await startDevServer({ binary, dataDir: workDir, port, uiPort: null, dbFile: null });
 
   process.stdout.write('test: bundling workflow code once for all test files\n');
-  const bundle = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
+  const bundle = await bundleWorkflows();
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -47,8 +47,9 @@ async function main() {
 
   let code = 0;
   try {
-    code = await runNodeTests(testFiles(filter), { ...env, INTERLOCK_TEST_DB: 'postgres' });
-    const pglite = testFiles(filter).filter((f) => PGLITE_PASS.includes(f));
+    const files = testFiles(filter);
+    code = await runNodeTests(files, { ...env, INTERLOCK_TEST_DB: 'postgres' });
+    const pglite = files.filter((f) => PGLITE_PASS.includes(f));
     if (pglite.length) {
       process.stdout.write('\ntest: the core flow again on embedded PGlite\n');
       const pgliteCode = await runNodeTests(pglite, { ...env, INTERLOCK_TEST_DB: 'pglite' });

@@ -12,8 +12,13 @@ let bundle: Promise<WorkflowBundleOption> | null = null;
 export function workflowBundle(): Promise<WorkflowBundleOption> {
   // The test runner bundles once for all test processes and passes the file.
   const prebuilt = process.env.INTERLOCK_WORKFLOW_BUNDLE;
-  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflows();
   return bundle;
+}
+
+/** Bundles the workflow code, reporting only errors. */
+export function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} } as never;

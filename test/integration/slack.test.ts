@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SlackFake, type SlackCall } from '../support/slack-fake';
 import { buttonClick, deliverRaw, deliverToSlackEndpoint, modalSubmission } from '../support/slack-requests';
-import { SIGNING_SECRET, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv } from '../support/slack-fixtures';
+import { eventually, SIGNING_SECRET, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv } from '../support/slack-fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 const BOT = 'svc:etl-bot';
@@ -52,11 +52,7 @@ describe('Slack: approvers decide from the request message, as safely as through
     assert.deepEqual(buttons.map((b: any) => [b.action_id, b.value]), [['interlock_approve', a.id], ['interlock_deny', a.id]]);
 
     // The reference is stored right after Slack answers the post: wait for it rather than race it.
-    let stored: { channel: string; ts: string } | undefined;
-    for (let i = 0; i < 100 && !stored; i++) {
-      stored = await stack.services.database.db.query.slackMessages.findFirst({ where: (m, { eq }) => eq(m.actionId, a.id) });
-      if (!stored) await new Promise((r) => setTimeout(r, 50));
-    }
+    const stored = await eventually(() => stack.services.database.db.query.slackMessages.findFirst({ where: (m, { eq }) => eq(m.actionId, a.id) }), 5_000);
     assert.deepEqual({ channel: stored?.channel, ts: stored?.ts }, { channel: '#data-approvals', ts: tsOf(post) });
     const other = await stack.submit(BOT, { action: 'cache.flush', resource: 'redis://prod' });
     assert.equal((await requestFor(other.id)).body.channel, '#approvals', 'a rule without slack_channel posts to SLACK_DEFAULT_CHANNEL');

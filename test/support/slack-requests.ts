@@ -49,16 +49,18 @@ export async function deliverRaw(baseUrl: string, secret: string, rawBody: strin
 const TEAM = { id: 'T0TEST', domain: 'interlock-test' };
 let clicks = 0;
 
+/** The fields every interaction payload carries: the workspace, the user who acted, the app. */
+function envelope(user: string) {
+  return { team: TEAM, user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: TEAM.id }, api_app_id: 'A0INTERLOCK', token: 'deprecated-verification-token' };
+}
+
 /** A `block_actions` payload for a click on one of the request message's buttons, as Slack documents it. */
 export function buttonClick(opts: { user: string; actionId: string; value: string; channel: string; messageTs: string; blockId?: string }) {
   const n = ++clicks;
   const actionTs = `${Math.floor(Date.now() / 1000)}.${String(n).padStart(6, '0')}`;
   return {
     type: 'block_actions',
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), name: opts.user.toLowerCase(), team_id: TEAM.id },
-    api_app_id: 'A0INTERLOCK',
-    token: 'deprecated-verification-token',
+    ...envelope(opts.user),
     container: { type: 'message', message_ts: opts.messageTs, channel_id: opts.channel, is_ephemeral: false },
     trigger_id: `${n}.${Date.now()}.trigger`,
     channel: { id: opts.channel, name: opts.channel.replace(/^#/, '') },
@@ -72,10 +74,7 @@ export function buttonClick(opts: { user: string; actionId: string; value: strin
 export function modalSubmission(opts: { user: string; view: Record<string, any>; viewId: string; input: { blockId: string; actionId: string; value: string } }) {
   return {
     type: 'view_submission',
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), name: opts.user.toLowerCase(), team_id: TEAM.id },
-    api_app_id: 'A0INTERLOCK',
-    token: 'deprecated-verification-token',
+    ...envelope(opts.user),
     trigger_id: `${++clicks}.${Date.now()}.trigger`,
     view: {
       ...opts.view,

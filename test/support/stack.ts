@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
@@ -66,7 +66,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const database = await freshDatabase();
   const policyFile = path.join(database.dataDir, 'policy.yaml');
   const principalsFile = path.join(database.dataDir, 'principals.yaml');
-  writeFileSync(policyFile, opts.policy ?? (await import('node:fs')).readFileSync(path.join(import.meta.dirname, '..', '..', 'policy.yaml'), 'utf8'));
+  writeFileSync(policyFile, opts.policy ?? readFileSync(path.join(import.meta.dirname, '..', '..', 'policy.yaml'), 'utf8'));
   writeFileSync(principalsFile, opts.principals ?? DEFAULT_PRINCIPALS);
   const taskQueue = `test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
   const config = loadConfig({
