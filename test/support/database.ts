@@ -25,8 +25,26 @@ export async function freshDatabase(): Promise<{ url: string | undefined; dataDi
     drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      try {
+        await dropDatabaseOnceLeft(c, name);
+      } finally {
+        await c.end();
+      }
     },
   };
+}
+
+/**
+ * Drops a scratch database once the sessions closing on it have gone. A pool's end() resolves before its
+ * sockets close; forcing the drop at once kills sessions that are leaving anyway, and a pool without an
+ * error listener then throws after the caller has finished. Whatever is still connected after 5 s is a
+ * leak, and the forced drop ends it.
+ */
+export async function dropDatabaseOnceLeft(admin: pg.Client, name: string): Promise<void> {
+  for (let waited = 0; waited < 5000; waited += 20) {
+    const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+    if (rows[0].n === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await admin.query(`drop database if exists ${name} with (force)`);
 }
