@@ -150,8 +150,8 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const inMemory = Math.min(total, 200_000);
     const captured = await captureLinks(scratch.url, inMemory);
     const preimages = preimagesOf(captured);
-    // The last two rows are the ceilings verify runs under: it cannot stream faster than Postgres sends, nor
-    // hash faster than its per-row work alone; on two cores the two share the machine.
+    // The last three rows are the ceilings verify runs under: it cannot stream faster than Postgres sends, nor
+    // hash faster than its per-row work alone (of which node:crypto is the last row); on two cores they share the machine.
     const modes = [
       { label: `as \`interlock audit verify\` runs here: ${defaultStreams === 1 ? 'one COPY stream, hashed in this thread' : `${defaultStreams} worker threads, one COPY stream each`}`, events: total, run: verify({ databaseUrl: scratch.url, minEvents: 0 }) },
       { label: '2 worker threads, one COPY stream each (counting their start)', events: total, run: verify({ databaseUrl: scratch.url, workers: 2, minEvents: 0 }) },
