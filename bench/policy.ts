@@ -1,20 +1,11 @@
 import { compilePolicy, type CompiledPolicy, type PolicyInput } from '../policy';
+import { seededRandom as random } from '../test/support/random';
 
 export const name = 'policy';
 
 const SERVICES = ['billing', 'orders', 'ledger', 'search', 'identity', 'payments', 'catalog', 'shipping', 'reports', 'crm'];
 const KINDS = ['deploy', 'read', 'ops', 'export', 'delete', 'resource', 'scale'] as const;
 type Kind = (typeof KINDS)[number];
-
-/** Deterministic PRNG (mulberry32): every run benchmarks the same policies and queries. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GeneratedRule {
   yaml: string;

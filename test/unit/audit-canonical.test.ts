@@ -7,16 +7,7 @@ import { chainHash, eventBody, GENESIS_HASH } from '../../audit/chain';
 import { BinaryCopyReader } from '../../audit/binary-copy';
 import { LINK_FIELD_COUNT, LinkHasher, writtenSeqOf } from '../../audit/link-hasher';
 import type { AuditEvent } from '../../domain/audit-event';
-
-/** Deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../support/random';
 
 const CHARS = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\r', '\b', '\f', '\u0000', '\u001f', '\u007f', 'é', 'ß', '€', '中', '\u2028', '😀', '\ud83d\ude00', 'Ω', '\ufeff', ':', ','];
 const NUMBERS = [0, -0, 1, -1, 42, 1.5, -2.25, 0.1, 1e-7, 1.23e-10, 1e21, 1e300, -1e-300, 123456789012345680000, 2 ** 53, 2 ** 53 + 2, 5e-324, 0.000001, 333333333.33333329, 1 / 3, Number.MAX_VALUE, Number.MIN_VALUE];
