@@ -1,11 +1,11 @@
 import { and, asc, gt, lte } from 'drizzle-orm';
-import pg from 'pg';
+import pg, { type PoolClient } from 'pg';
 import type { Db } from '../db';
 import { auditEvents } from '../db/schema';
 import { storedEventColumns } from './append-batch';
 import { BinaryCopyReader } from './binary-copy';
 import { linkHash } from './chain';
-import { copyOut } from './copy-out';
+import { copyOut, type PayloadSink } from './copy-out';
 import { LINK_FIELD_COUNT, LINK_SELECT, LinkHasher, writtenSeqOf } from './link-hasher';
 
 /** One stored event as the verifier sees it. Valid only during the visit: the reader reuses it. */
@@ -57,12 +57,7 @@ async function readByCopy(pool: pg.Pool, { after, upTo, startHash }: { after: nu
   const conn = await pool.connect();
   let failed = false;
   try {
-    // The scan of a long range crosses the JIT cost threshold; compiling it wins nothing back. Off, for this transaction only.
-    await conn.query('begin read only');
-    await conn.query('set local jit = off');
-    const query = `copy (select ${LINK_SELECT} from audit_events where seq > ${after} and seq <= ${upTo} order by seq) to stdout (format binary)`;
-    await copyOut(conn, query, (chunk, start, end) => reader.push(chunk, start, end));
-    await conn.query('commit');
+    await copyLinkRange(conn, { after, upTo }, (chunk, start, end) => reader.push(chunk, start, end));
   } catch (err) {
     failed = true;
     throw err;
@@ -70,6 +65,15 @@ async function readByCopy(pool: pg.Pool, { after, upTo, startHash }: { after: nu
     conn.release(failed); // after a failed COPY the connection's state is unknown: close it rather than reuse it
   }
   return last;
+}
+
+/** Streams the binary COPY of seq and hashed bytes for seq in (after, upTo], in seq order, into `sink`. */
+export async function copyLinkRange(conn: PoolClient, { after, upTo }: { after: number; upTo: number }, sink: PayloadSink): Promise<void> {
+  // The scan of a long range crosses the JIT cost threshold; compiling it wins nothing back. Off, for this transaction only.
+  await conn.query('begin read only');
+  await conn.query('set local jit = off');
+  await copyOut(conn, `copy (select ${LINK_SELECT} from audit_events where seq > ${after} and seq <= ${upTo} order by seq) to stdout (format binary)`, sink);
+  await conn.query('commit');
 }
 
 async function readByPages(db: Db, { after, upTo, startHash }: { after: number; upTo: number; startHash: string }, visit: LinkVisitor, pageSize = 2000): Promise<string> {

@@ -59,11 +59,6 @@ export async function createCheckpoint(db: Db, signer: CheckpointSigner, opts: {
   });
 }
 
-export async function latestCheckpoint(db: Db): Promise<Checkpoint | null> {
-  const [last] = await db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.id)).limit(1);
-  return last ? toCheckpoint(last) : null;
-}
-
 export async function lastCheckpointId(db: Db): Promise<number> {
   const [row] = await db.select({ id: max(auditCheckpoints.id) }).from(auditCheckpoints);
   return Number(row?.id ?? 0);
@@ -75,6 +70,6 @@ export async function checkpointPage(db: Db, afterId: number, upToId: number, li
   return rows.map(toCheckpoint);
 }
 
-function toCheckpoint(row: CheckpointRow): Checkpoint {
+export function toCheckpoint(row: CheckpointRow): Checkpoint {
   return { ...row, at: normaliseTime(row.at) };
 }

@@ -4,7 +4,7 @@ export { canonicalJson } from './canonical-json';
 export { queryAuditEvents, actionAuditEvents, streamAuditEvents, type AuditFilter } from './query';
 export { verifyTrail, type TrailVerification, type VerifyOptions } from './verify';
 export { TrailProblem } from './problems';
-export { createCheckpoint, latestCheckpoint, checkpointStatement, type Checkpoint } from './checkpoint';
+export { createCheckpoint, checkpointStatement, type Checkpoint } from './checkpoint';
 export { Checkpointer } from './checkpointer';
 export { auditKeys, ensureDevSigningKey, parseSigningKey, parsePublicKey, publicKeyPem, keyIdOf, DEV_SIGNING_KEY_FILE, type AuditKeys, type CheckpointSigner } from './signing-key';
 export { exportAuditEvents, EXPORT_FORMATS, type ExportFormat } from './export';

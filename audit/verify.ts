@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { and, desc, eq, lt, lte, max, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { auditCheckpoints, auditEvents } from '../db/schema';
-import { GENESIS_HASH, normaliseTime } from './chain';
+import { GENESIS_HASH } from './chain';
 import { storedEventColumns, toEvent } from './append-batch';
-import { lastCheckpointId, type Checkpoint } from './checkpoint';
+import { lastCheckpointId, toCheckpoint, type Checkpoint } from './checkpoint';
 import { CheckpointTrack, type CheckpointFinding } from './checkpoint-track';
 import { diagnoseBrokenEvent, diagnoseBrokenLink, type Diagnosis } from './diagnose';
 import { parallelScanner } from './parallel-scan';
@@ -40,7 +40,6 @@ export interface VerifyOptions {
   onProgress?: (count: number) => void;
   /** Events per range; a failure stops the run at the end of the ranges in flight. */
   rangeSize?: number;
-  scanner?: RangeScanner;
   /** Scan in worker threads (node-postgres only) when the chain has at least `minEvents` events. */
   parallel?: { databaseUrl: string; workers?: number; minEvents?: number };
 }
@@ -61,8 +60,8 @@ export async function verifyTrail(db: Db, opts: VerifyOptions = {}): Promise<Tra
   // more streams only pay off from four cores on; and worker threads take most of a second to start, which
   // only a long chain earns back (docs/BENCHMARKS.md has both figures).
   const workers = Math.min(opts.parallel?.workers ?? Math.floor(availableParallelism() / 2), 8);
-  const useWorkers = !opts.scanner && opts.parallel && workers > 1 && lastSeq >= (opts.parallel.minEvents ?? 200_000);
-  const scanner = opts.scanner ?? (useWorkers ? await parallelScanner({ databaseUrl: opts.parallel!.databaseUrl, workers }) : { scan: (r: SeqRange) => scanRange(db, r), concurrency: 1, close: async () => {} });
+  const useWorkers = opts.parallel && workers > 1 && lastSeq >= (opts.parallel.minEvents ?? 200_000);
+  const scanner: RangeScanner = useWorkers ? await parallelScanner({ databaseUrl: opts.parallel!.databaseUrl, workers }) : { scan: (r: SeqRange) => scanRange(db, r), concurrency: 1, close: async () => {} };
 
   let count = 0;
   let prevHash = GENESIS_HASH;
@@ -155,5 +154,5 @@ async function verifiedBefore(db: Db, firstBad: number, beforeCheckpointId: numb
   const signed = and(lt(auditCheckpoints.id, beforeCheckpointId), lte(auditCheckpoints.seq, count));
   const [latest] = await db.select().from(auditCheckpoints).where(signed).orderBy(desc(auditCheckpoints.id)).limit(1);
   const [{ verified }] = await db.select({ verified: sql<number>`count(*)::int` }).from(auditCheckpoints).where(signed);
-  return { count, head: event?.hash ?? GENESIS_HASH, latest: latest ? { ...latest, at: normaliseTime(latest.at) } : null, verified };
+  return { count, head: event?.hash ?? GENESIS_HASH, latest: latest ? toCheckpoint(latest) : null, verified };
 }

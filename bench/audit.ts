@@ -5,8 +5,8 @@ import { AuditWriter, canonicalJson, createCheckpoint, eventBody, GENESIS_HASH, 
 import { openDatabase, type Database } from '../db';
 import type { Action } from '../domain/action';
 import { BinaryCopyReader } from '../audit/binary-copy';
-import { copyOut } from '../audit/copy-out';
-import { LINK_FIELD_COUNT, LINK_SELECT, LinkHasher } from '../audit/link-hasher';
+import { copyLinkRange } from '../audit/chain-links';
+import { LINK_FIELD_COUNT, LinkHasher } from '../audit/link-hasher';
 import { dropDatabaseOnceLeft } from '../test/support/database';
 
 export const name = 'audit';
@@ -211,10 +211,7 @@ async function copyLinks(url: string, upTo: number, sink: (chunk: Buffer, start:
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('begin read only');
-    await client.query('set local jit = off');
-    await copyOut(client as unknown as pg.PoolClient, `copy (select ${LINK_SELECT} from audit_events where seq > 0 and seq <= ${upTo} order by seq) to stdout (format binary)`, sink);
-    await client.query('commit');
+    await copyLinkRange(client as unknown as pg.PoolClient, { after: 0, upTo }, sink);
   } finally {
     await client.end();
   }

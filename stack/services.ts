@@ -17,10 +17,10 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function openServices(config: Config, log: Logger, opts: { migrate?: boolean; watch?: boolean } = {}): Promise<Services> {
+export async function openServices(config: Config, log: Logger, opts: { watch?: boolean } = {}): Promise<Services> {
   const metrics = createMetrics();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  if (opts.migrate !== false && config.migrateOnStart) await database.migrate();
+  if (config.migrateOnStart) await database.migrate();
   const principals = new PrincipalsStore(config.principalsFile, log);
   const policy = new PolicyStore({ file: config.policyFile, logger: log, registry: metrics.registry });
   await policy.load();
