@@ -5,7 +5,9 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Services } from '../stack/services';
 import { ActionService } from './actions/service';
+import { dependencyUnavailable, RETRY_AFTER_SECONDS } from './dependency-errors';
 import { ApiError, ErrorCode, ErrorSchema } from './errors';
+import { installInputGuards } from './input-guard';
 import { authPlugin } from './plugins/auth';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
@@ -25,6 +27,7 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
   const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
+  installInputGuards(app);
   app.setNotFoundHandler((req, reply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body()));
   app.addSchema(ErrorSchema);
   app.addHook('onResponse', async (req, reply) => {
@@ -62,7 +65,11 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
 }
 
 function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError) return reply.code(err.status).send(err.body());
+  const known = err instanceof ApiError ? err : dependencyUnavailable(err);
+  if (known) {
+    if (known.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return reply.code(known.status).send(known.body());
+  }
   if (err.validation) {
     const details = err.validation.map((v) => {
       const missing = (v.params as { missingProperty?: string })?.missingProperty;
@@ -81,8 +88,8 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
     FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.unsupportedMediaType, 'send Content-Type: application/json'],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ErrorCode.invalidRequest, 'Content-Length does not match the body'],
   };
-  const known = err.code ? byCode[err.code] : undefined;
-  if (known) return reply.code(known[0]).send(new ApiError(known[0], known[1], known[2]).body());
+  const mapped = err.code ? byCode[err.code] : undefined;
+  if (mapped) return reply.code(mapped[0]).send(new ApiError(mapped[0], mapped[1], mapped[2]).body());
   if (err instanceof SyntaxError || (err.statusCode && err.statusCode < 500)) {
     const status = err.statusCode ?? 400;
     return reply.code(status).send(new ApiError(status, ErrorCode.invalidRequest, err.message).body());

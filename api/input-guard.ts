@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError, ErrorCode } from './errors';
+
+/** JSON bodies nested deeper than this are refused before they are parsed (contract: 400 above 32). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Characters Postgres cannot store in text or jsonb: NUL, and UTF-16 halves without their other half (which
+ * JSON.stringify writes as `\udXXX` escapes that jsonb rejects). Either one wedged an action's audit write.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The path of the first string (key or value) in `value` that cannot be stored, or null. Iterative: no stack limit. */
+export function findUnstorable(value: unknown, root: string): string | null {
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return at;
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        const path = at ? `${at}.${k}` : k;
+        if (UNSTORABLE.test(k)) return path;
+        stack.push([item, path]);
+      }
+    }
+  }
+  return null;
+}
+
+/** How deep `text` nests arrays and objects, counted without parsing it (brackets inside strings do not count). */
+export function jsonDepth(text: string, stopAbove = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+      if (max > stopAbove) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+const unstorable = (field: string) =>
+  new ApiError(400, ErrorCode.invalidRequest, `${field} contains a character that cannot be stored (NUL or an unpaired UTF-16 surrogate); remove it`, [{ field, message: 'contains NUL or an unpaired surrogate' }]);
+
+/** Refuses a request whose path, query or body carries a string that cannot be stored; names the field. */
+export function refuseUnstorable(req: Pick<FastifyRequest, 'params' | 'query' | 'body'>): void {
+  for (const [part, value] of [['params', req.params], ['querystring', req.query], ['body', req.body]] as const) {
+    const at = findUnstorable(value, part === 'body' ? '' : part);
+    if (at !== null) throw unstorable(at || 'body');
+  }
+}
+
+/**
+ * Every JSON body is depth-checked before fastify's own parser (with its prototype-poisoning protection) reads it,
+ * and every request's strings are checked for what Postgres cannot store, before schema validation runs.
+ */
+export function installInputGuards(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      done(new ApiError(400, ErrorCode.invalidRequest, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels; flatten it`, [{ field: 'body', message: `nesting deeper than ${MAX_JSON_DEPTH}` }]), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
+  app.addHook('preValidation', async (req) => refuseUnstorable(req));
+}
