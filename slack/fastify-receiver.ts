@@ -1,7 +1,8 @@
 import { ReceiverMultipleAckError, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, ErrorCode } from '../api';
+import { ApiError, ErrorCode, findUnstorable } from '../api';
 import type { Logger } from '../observability';
+import { slackPayloadProblem } from './payload-schema';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** Slack shows the user an error when a request is not acknowledged within 3 s. */
@@ -45,6 +46,11 @@ export class FastifyReceiver implements Receiver {
       body = parseBody(raw, req.headers['content-type'] ?? '');
     } catch {
       return reply.code(400).send(new ApiError(400, ErrorCode.invalidRequest, 'the Slack request body is neither a form with a JSON payload nor JSON').body());
+    }
+    const problem = slackPayloadProblem(body) ?? (findUnstorable(body, 'payload') !== null ? 'the Slack payload contains a NUL character or an unpaired surrogate' : null);
+    if (problem) {
+      this.opts.log.warn({ room: 'slack', problem }, 'refused a signed Slack request Interlock cannot read');
+      return reply.code(400).send(new ApiError(400, ErrorCode.invalidRequest, problem).body());
     }
     if (body.ssl_check) return reply.code(200).send('');
     if (body.type === 'url_verification') return reply.code(200).send({ challenge: body.challenge });
