@@ -18,6 +18,9 @@ import { canRead, isAdmin, isAuditor } from './access';
 import { normaliseSubmission } from './submission';
 import { updateError } from './temporal-errors';
 
+/** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
+const UPDATE_DEADLINE_MS = 15_000;
+
 export interface ListFilter {
   status?: string;
   action?: string;
@@ -144,7 +147,8 @@ export class ActionService {
 
   private async update(id: string, send: () => Promise<Action>): Promise<Action> {
     try {
-      return await send();
+      // Bounded: with no worker to take it, an Update would wait for ever; the caller gets 503 and retries instead.
+      return await this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, send);
     } catch (err) {
       const mapped = updateError(err);
       if (mapped instanceof ApiError) throw mapped;
