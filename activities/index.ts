@@ -1,7 +1,9 @@
 import type { AuditWriter } from '../audit';
 import type { Db } from '../db';
+import type { Metrics } from '../observability';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
 import { createExecuteHttp } from './execute-http';
+import { createReportFailClosed } from './fail-closed';
 import { createNotifyActivity, type ActionNotifier } from './notify';
 import { createRecordStep } from './record-step';
 
@@ -11,6 +13,7 @@ export interface ActivityDeps {
   policy: PolicySource;
   webhookSecret: string | undefined;
   notifier?: ActionNotifier;
+  metrics?: Metrics;
 }
 
 /** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
@@ -20,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     evaluatePolicy: createEvaluatePolicy(deps.policy),
     executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret }),
     notifyActionChange: createNotifyActivity(deps.notifier),
+    reportFailClosed: createReportFailClosed(deps.metrics),
   };
 }
 
@@ -27,3 +31,4 @@ export type { ActionChange, ActionNotifier } from './notify';
 export type { PolicySource } from './evaluate-policy';
 export { policyInputFor } from './evaluate-policy';
 export type { RecordStepInput } from './record-step';
+export type { FailClosedReport } from './fail-closed';

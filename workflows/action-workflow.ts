@@ -1,9 +1,11 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -21,10 +23,12 @@ import type { ActionChange } from '../activities/notify';
 
 type Activities = ReturnType<typeof createActivities>;
 
+// Bounded (about a minute): an audit trail that cannot be written closes the action instead of holding it for ever.
 const { recordStep, evaluatePolicy } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: ['AuditDataRejected'] },
 });
+const { reportFailClosed } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
 const { executeHttp } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['HttpClientError', 'ExecutorMisconfigured'] },
@@ -47,6 +51,10 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
   let version = 0;
   let eventNo = 0;
   let approvalStartedAt = 0;
+  /** Set when a step could not be made after its bounded retries: the action then closes (fail closed). */
+  let fault: { activity: string; reason: string } | null = null;
+  /** Whether the trail holds the approval: an approval it could not record is no approval (fail closed). */
+  let approvalRecorded = false;
   const state: Action = initialAction(input);
 
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
@@ -68,6 +76,8 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     const step = { events: batch, action: snapshot(), version: ++version };
     const written = lastRecord.then(() => recordStep(step));
     lastRecord = written;
+    // A write that failed for good closes the action (failClosed); later writes are not tried until it restarts the chain.
+    written.catch((err) => void (fault ??= faultOf(err, 'recordStep')));
     return written;
   };
 
@@ -120,7 +130,13 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
         setStatus('approved', breakGlassSelf ? `break-glass self-approval by ${vote.principal.id}` : `approved by ${approvers.join(', ')}`);
         events.push({ type: 'action.approved', actor: SYSTEM, data: { by: 'approvers', approvers, breakGlass: breakGlassSelf, reviewRequired: breakGlassSelf } });
       }
-      await record(events);
+      try {
+        await record(events);
+      } catch (err) {
+        state.approvals.splice(state.approvals.indexOf(entry), 1); // not in the trail: not counted (the action closes, failClosed)
+        throw err;
+      }
+      if (state.status === 'approved') approvalRecorded = true;
       notify('vote', { actor: vote.principal.id });
       if (state.status !== 'pending_approval') notify('closed');
       return snapshot();
@@ -186,46 +202,58 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     },
   );
 
-  // 1. Submitted.
-  await record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester } }]);
-
-  // 2. Policy decides (fail closed when it cannot).
-  if (state.status === 'evaluating') {
-    try {
-      policy = await evaluatePolicy({ id: input.id, submission: sub, requester, submittedAt: input.submittedAt });
-    } catch (err) {
-      log.error('policy evaluation failed; denying', { error: String(err) });
-    }
+  try {
+    await story();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    fault ??= faultOf(err, 'recordStep');
   }
-  if (state.status === 'evaluating') {
-    if (!policy) {
-      setStatus('denied', 'policy evaluation failed; denied (fail closed)');
-      await record([{ type: 'action.denied', actor: SYSTEM, data: { by: 'policy', reason: state.statusReason } }]);
-      return finish();
-    }
-    state.decision = publicDecision(policy, null);
-    upsertSearchAttributes([{ key: SearchAttributes.risk, value: policy.risk ?? 'none' } as never]);
-    await record([{ type: 'policy.evaluated', actor: 'policy', data: { decision: policy } }]);
-  }
-
-  if (state.status === 'evaluating' && policy) {
-    if (policy.outcome === 'deny') {
-      setStatus('denied', policy.reason);
-      await record([{ type: 'action.denied', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId, reason: policy.reason } }]);
-    } else if (policy.outcome === 'allow') {
-      setStatus('approved', policy.reason);
-      await record([{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }]);
-    } else {
-      await awaitApprovals(policy);
-    }
-  }
-
-  // 3. Approved: run it (http) or hand it to the caller (gate mode).
-  if (state.status === 'approved') {
-    if (sub.execute.type === 'http') await runHttp();
-    else await awaitGateResult(policy!);
-  }
+  if (fault) await failClosed(fault);
   return finish();
+
+  async function story(): Promise<void> {
+    // 1. Submitted.
+    await record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester } }]);
+
+    // 2. Policy decides (fail closed when it cannot).
+    if (state.status === 'evaluating') {
+      try {
+        policy = await evaluatePolicy({ id: input.id, submission: sub, requester, submittedAt: input.submittedAt });
+      } catch (err) {
+        log.error('policy evaluation failed; denying', { error: String(err) });
+      }
+    }
+    if (state.status === 'evaluating') {
+      if (!policy) {
+        setStatus('denied', 'policy evaluation failed; denied (fail closed)');
+        await record([{ type: 'action.denied', actor: SYSTEM, data: { by: 'policy', reason: state.statusReason } }]);
+        return;
+      }
+      state.decision = publicDecision(policy, null);
+      upsertSearchAttributes([{ key: SearchAttributes.risk, value: policy.risk ?? 'none' } as never]);
+      await record([{ type: 'policy.evaluated', actor: 'policy', data: { decision: policy } }]);
+    }
+
+    if (state.status === 'evaluating' && policy) {
+      if (policy.outcome === 'deny') {
+        setStatus('denied', policy.reason);
+        await record([{ type: 'action.denied', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId, reason: policy.reason } }]);
+      } else if (policy.outcome === 'allow') {
+        setStatus('approved', policy.reason);
+        await record([{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }]);
+        approvalRecorded = true;
+      } else {
+        await awaitApprovals(policy);
+      }
+    }
+
+    // 3. Approved: run it (http) or hand it to the caller (gate mode). Never when the approval could not be recorded.
+    if (state.status === 'approved' && !fault) {
+      if (sub.execute.type === 'http') await runHttp();
+      else await awaitGateResult(policy!);
+    }
+    await lastRecord; // a handler's last write failing still closes the action
+  }
 
   async function awaitApprovals(p: PolicyDecision): Promise<void> {
     approvalStartedAt = Date.now();
@@ -235,11 +263,11 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     await record([{ type: 'approval.requested', actor: SYSTEM, data: { approvers: p.approvers, quorum: p.quorum, distinctGroups: p.distinctGroups, expiresAt: state.decision.expiresAt, escalation: p.escalation, breakGlass: sub.breakGlass } }]);
     notify('requested');
     let level = 0;
-    while (state.status === 'pending_approval') {
+    while (state.status === 'pending_approval' && !fault) {
       const tier = p.escalation[level];
       const tierAt = tier ? approvalStartedAt + tier.afterSeconds * 1000 : Infinity;
       const wakeAt = Math.min(deadline, tierAt);
-      const decided = await condition(() => state.status !== 'pending_approval', Math.max(1, wakeAt - Date.now()));
+      const decided = await condition(() => state.status !== 'pending_approval' || fault !== null, Math.max(1, wakeAt - Date.now()));
       if (decided) break;
       if (tier && Date.now() >= tierAt && tierAt < deadline) {
         level += 1;
@@ -280,16 +308,43 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     const grant = (p.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000;
     state.grantExpiresAt = new Date(Date.now() + grant).toISOString();
     state.updatedAt = now();
-    await condition(() => state.status !== 'approved', grant);
+    await condition(() => state.status !== 'approved' || fault !== null, grant);
+  }
+
+  /** Closes the action because a step could not be made: `denied` before approval, `failed` after, the reason kept. */
+  async function failClosed(f: { activity: string; reason: string }): Promise<void> {
+    const before = state.status === 'evaluating' || state.status === 'pending_approval' || (state.status === 'approved' && !approvalRecorded);
+    const after = !before && (state.status === 'approved' || state.status === 'executing');
+    const reason = `${f.activity} failed after its bounded retries (${f.reason}); ${before ? 'denied' : 'failed'} (fail closed)`;
+    if (before || after) {
+      if (after) state.result ??= { status: 'failed', error: reason };
+      setStatus(before ? 'denied' : 'failed', reason);
+    } else {
+      state.statusReason = state.statusReason ? `${state.statusReason}; ${reason}` : reason; // already closed: its last event was not recorded
+      state.updatedAt = now();
+    }
+    log.error('action closed: a step could not be made', { id: input.id, status: state.status, activity: f.activity, reason: f.reason });
+    await reportFailClosed({ actionId: input.id, status: state.status, activity: f.activity, reason: f.reason });
+    // One more try to leave the closing in the trail; if the trail is still down, the workflow result says why.
+    lastRecord = Promise.resolve();
+    const type = state.status === 'failed' ? 'execution.failed' : state.status === 'denied' ? 'action.denied' : null;
+    if (type) await record([{ type, actor: SYSTEM, data: { by: 'interlock', failClosed: true, activity: f.activity, reason } }]).catch(() => undefined);
+    notify('closed');
   }
 
   async function finish(): Promise<Action> {
     await condition(allHandlersFinished);
-    await lastRecord;
+    await lastRecord.catch(() => undefined); // already reported by failClosed, or by the refused Update
     await condition(() => !notifying);
     log.info('action finished', { id: workflowInfo().workflowId, status: state.status });
     return snapshot();
   }
+}
+
+/** What a person needs to know about a step that failed for good: which activity, and its last error. */
+function faultOf(err: unknown, activity: string): { activity: string; reason: string } {
+  const e = err as { activityType?: string; cause?: { message?: string }; message?: string };
+  return { activity: e.activityType ?? activity, reason: e.cause?.message ?? e.message ?? String(err) };
 }
 
 function publicDecision(p: PolicyDecision, expiresAt: string | null): PublicDecision {
