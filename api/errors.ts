@@ -9,6 +9,7 @@ export const ErrorCode = {
   notFound: 'not_found',
   conflict: 'conflict',
   unprocessable: 'unprocessable',
+  unknownPrincipal: 'unknown_principal',
   idempotencyKeyReused: 'idempotency_key_reused',
   bodyTooLarge: 'body_too_large',
   unsupportedMediaType: 'unsupported_media_type',

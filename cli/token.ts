@@ -24,9 +24,9 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
       io.err(`token ${target} revoked; requests with it now get 401`);
       return 0;
     }
-    const { token, id } = await createToken(database.db, target, args.flags.get('label')?.[0]);
+    const { token, id } = await createToken(database.db, principal!.id, args.flags.get('label')?.[0]);
     io.out(token);
-    io.err(`token ${id} for ${target} (${principal!.kind}, groups: ${principal!.groups.join(', ') || 'none'}); it is shown only now; revoke with \`interlock token revoke ${id}\``);
+    io.err(`token ${id} for ${principal!.id} (${principal!.kind}, groups: ${principal!.groups.join(', ') || 'none'}); it is shown only now; revoke with \`interlock token revoke ${id}\``);
   } finally {
     await database.close();
   }

@@ -1,5 +1,6 @@
 export * from './status';
 export * from './audit-event';
 export * from './principal';
+export * from './identity';
 export * from './decision';
 export * from './action';

@@ -11,7 +11,7 @@ export interface Principal {
 }
 
 /** The principal's e-mail: as configured, else its id when the id is one (`alice@example.com`). */
-export function emailOf(p: Principal): string | undefined {
+export function emailOf(p: Pick<Principal, 'id' | 'email'>): string | undefined {
   return p.email ?? (p.id.includes('@') ? p.id : undefined);
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
+import { canonicalIdentity, canonicalSlackId } from '../domain/identity';
 import { emailOf, type Principal } from '../domain/principal';
 
 /** Thrown when principals.yaml cannot be used; names the file, line and field. */
@@ -10,29 +11,38 @@ export class PrincipalsError extends Error {
   }
 }
 
-/** Everyone the system knows, from principals.yaml: lookup by id, Slack user id or e-mail. */
+/** Everyone the system knows, from principals.yaml, keyed by canonical identities (see domain/identity.ts). */
 export class PrincipalDirectory {
   private byId = new Map<string, Principal>();
   private bySlack = new Map<string, Principal>();
   private byMail = new Map<string, Principal>();
 
+  /** `principals` must not share an id, e-mail or Slack id: parsePrincipals refuses such a file. */
   constructor(principals: Principal[]) {
     for (const p of principals) {
-      this.byId.set(p.id, p);
-      if (p.slack) this.bySlack.set(p.slack, p);
+      this.byId.set(canonicalIdentity(p.id), p);
+      if (p.slack) this.bySlack.set(canonicalSlackId(p.slack), p);
       const mail = emailOf(p);
-      if (mail) this.byMail.set(mail.toLowerCase(), p);
+      if (mail) this.byMail.set(canonicalIdentity(mail), p);
     }
   }
 
+  /** By id only: tokens and approver lists name principals by id. */
   get(id: string): Principal | undefined {
-    return this.byId.get(id);
+    return this.byId.get(canonicalIdentity(id));
   }
   bySlackId(slackUserId: string): Principal | undefined {
-    return this.bySlack.get(slackUserId);
+    return this.bySlack.get(canonicalSlackId(slackUserId));
   }
   byEmail(email: string): Principal | undefined {
-    return this.byMail.get(email.toLowerCase());
+    return this.byMail.get(canonicalIdentity(email));
+  }
+  /**
+   * The principal an identity someone typed names: its id, its e-mail or its Slack id, in any case or spacing.
+   * The one place an identity becomes a principal; people known through an identity provider are added here.
+   */
+  resolve(identity: string): Principal | undefined {
+    return this.get(identity) ?? this.byEmail(identity) ?? this.bySlackId(identity);
   }
   all(): Principal[] {
     return [...this.byId.values()];
@@ -41,6 +51,9 @@ export class PrincipalDirectory {
     return this.all().filter((p) => p.groups.includes(group));
   }
 }
+
+const CLAIM_LABEL = { id: 'id', email: 'email', slack: 'Slack id' } as const;
+type ClaimKind = keyof typeof CLAIM_LABEL;
 
 export function parsePrincipals(text: string, file = 'principals.yaml'): PrincipalDirectory {
   const lines = new LineCounter();
@@ -52,24 +65,46 @@ export function parsePrincipals(text: string, file = 'principals.yaml'): Princip
   const list = (doc.toJS() ?? {}).principals;
   if (!Array.isArray(list)) throw new PrincipalsError(`${file}: expected a top-level "principals:" list`, file);
   const seq = doc.get('principals', true) as { items?: { range?: [number] }[] } | undefined;
-  const seen = new Set<string>();
+  // Every identity that names a principal, so that no id, e-mail or Slack id can name two (and take over the other's).
+  const claims = new Map<string, { at: string; kind: ClaimKind }>();
   const principals = list.map((raw: Record<string, unknown>, i: number) => {
     const at = `${file}:${lines.linePos(seq?.items?.[i]?.range?.[0] ?? 0).line}`;
     const fail = (msg: string) => new PrincipalsError(`${at}: principals[${i}]: ${msg}`, file);
     if (!raw || typeof raw !== 'object') throw fail('expected {id, kind, groups}');
     const unknown = Object.keys(raw).filter((k) => !['id', 'kind', 'groups', 'slack', 'email'].includes(k));
     if (unknown.length) throw fail(`unknown field "${unknown[0]}" (allowed: id, kind, groups, slack, email)`);
-    if (typeof raw.id !== 'string' || raw.id === '') throw fail('"id" must be a non-empty string');
-    if (seen.has(raw.id)) throw fail(`duplicate id "${raw.id}"`);
-    seen.add(raw.id);
+    const identity = (field: 'id' | 'slack' | 'email', required: boolean): string | undefined => {
+      const value = raw[field];
+      if (value === undefined && !required) return undefined;
+      if (typeof value !== 'string' || value.trim() === '') throw fail(`"${field}" must be a non-empty string`);
+      if (/[\p{Cc}\p{Cf}]/u.test(value)) throw fail(`"${field}" ${JSON.stringify(value)} contains a control or invisible character`);
+      if (/\s/.test(value.trim())) throw fail(`"${field}" ${JSON.stringify(value)} contains whitespace; an identity is one word`);
+      return field === 'slack' ? canonicalSlackId(value) : canonicalIdentity(value);
+    };
+    const id = identity('id', true)!;
+    const slack = identity('slack', false);
+    const email = identity('email', false);
     if (raw.kind !== 'human' && raw.kind !== 'service') throw fail(`"kind" must be human or service, got ${JSON.stringify(raw.kind)}`);
     const groups = raw.groups ?? [];
     if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) throw fail('"groups" must be a list of names');
-    return { id: raw.id, kind: raw.kind, groups, slack: raw.slack as string | undefined, email: raw.email as string | undefined } satisfies Principal;
+    const principal = { id, kind: raw.kind, groups, slack, email } satisfies Principal;
+    // E-mail first: an e-mail id is also the principal's e-mail, and is reported as the e-mail it is.
+    const own: [ClaimKind, string | undefined][] = [['email', emailOf(principal)], ['id', id], ['slack', slack]];
+    const mine = new Set<string>();
+    for (const [kind, name] of own) {
+      if (name === undefined || mine.has(name)) continue;
+      mine.add(name);
+      const prior = claims.get(name);
+      if (prior) {
+        const what = prior.kind === kind ? `${CLAIM_LABEL[kind]} ${name}` : `${name} (as ${CLAIM_LABEL[prior.kind]} and as ${CLAIM_LABEL[kind]})`;
+        throw new PrincipalsError(`${prior.at} and ${at} both claim ${what}; an identity names one principal, so remove it from one of them`, file);
+      }
+      claims.set(name, { at, kind });
+    }
+    return principal;
   });
   return new PrincipalDirectory(principals);
 }
-
 /** Holds the current directory and reloads it when the file changes; a broken edit keeps the last good one. */
 export class PrincipalsStore {
   private directory: PrincipalDirectory;

@@ -43,8 +43,7 @@ export class SlackPeople {
   }
 
   byPrincipalId(id: string): Principal | undefined {
-    const directory = this.principals.current();
-    return directory.get(id) ?? directory.byEmail(id);
+    return this.principals.current().resolve(id);
   }
 
   membersOf(group: string): Principal[] {

@@ -14,6 +14,7 @@ import type { createActivities } from '../activities';
 import type { Action, ActionResult, PublicDecision } from '../domain/action';
 import type { AuditEventType, NewAuditEvent } from '../domain/audit-event';
 import type { PolicyDecision } from '../domain/decision';
+import { sameIdentity } from '../domain/identity';
 import { isTerminal, type ActionStatus } from '../domain/status';
 import { cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
 import { initialAction } from './initial-action';
@@ -120,7 +121,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
       const entry = { principal: vote.principal.id, decision: vote.decision, comment: vote.comment ?? null, at: now(), via: vote.via, group: verdict.group ?? null };
       state.approvals.push(entry);
       state.updatedAt = entry.at;
-      const breakGlassSelf = vote.principal.id === requester.id;
+      const breakGlassSelf = sameIdentity(vote.principal.id, requester.id);
       const events: Parameters<typeof record>[0] = [{ type: 'approval.decision', actor: vote.principal.id, data: { ...entry, breakGlass: breakGlassSelf } }];
       if (vote.decision === 'deny') {
         setStatus('denied', `denied by ${vote.principal.id}${entry.comment ? `: ${entry.comment}` : ''}`);
@@ -175,7 +176,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     },
     {
       validator: ({ principal, isAdmin }) => {
-        if (principal !== requester.id && !isAdmin) throw ApplicationFailure.create({ type: Refusal.notAllowed, message: `only the requester or an admin may cancel ${input.id}`, nonRetryable: true });
+        if (!sameIdentity(principal, requester.id) && !isAdmin) throw ApplicationFailure.create({ type: Refusal.notAllowed, message: `only the requester or an admin may cancel ${input.id}`, nonRetryable: true });
         if (isTerminal(state.status) || state.status === 'executing' || (state.status === 'approved' && state.execute.type === 'http')) {
           throw ApplicationFailure.create({ type: Refusal.actionClosed, message: `action ${input.id} is ${state.status} and can no longer be cancelled`, nonRetryable: true });
         }
@@ -194,7 +195,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     },
     {
       validator: ({ principal }) => {
-        if (principal !== requester.id) throw ApplicationFailure.create({ type: Refusal.notAllowed, message: `only the requester (${requester.id}) reports the result of ${input.id}`, nonRetryable: true });
+        if (!sameIdentity(principal, requester.id)) throw ApplicationFailure.create({ type: Refusal.notAllowed, message: `only the requester (${requester.id}) reports the result of ${input.id}`, nonRetryable: true });
         if (state.execute.type !== 'none' || state.status !== 'approved' || state.result) {
           throw ApplicationFailure.create({ type: Refusal.notAwaitingResult, message: `action ${input.id} is ${state.status}; a result is accepted only for an approved gate-mode action`, nonRetryable: true });
         }

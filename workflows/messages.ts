@@ -17,7 +17,8 @@ export interface ActionWorkflowInput {
 }
 
 export interface DecideInput {
-  principal: Pick<Principal, 'id' | 'kind' | 'groups'>;
+  /** `email` and `slack` are optional: votes sent before they were carried have only the id. */
+  principal: Pick<Principal, 'id' | 'kind' | 'groups' | 'email' | 'slack'>;
   decision: 'approve' | 'deny';
   comment?: string | null;
   via: 'api' | 'slack';

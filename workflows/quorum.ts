@@ -1,5 +1,6 @@
 import type { Vote } from '../domain/action';
 import type { ApproverSet } from '../domain/decision';
+import { isIdentityOf, sameIdentity } from '../domain/identity';
 import type { Principal } from '../domain/principal';
 import { Refusal } from './messages';
 
@@ -13,10 +14,11 @@ export interface Eligibility {
 
 /**
  * Whether `voter` may cast `decision` now, given who may decide and the votes so far. Pure: the workflow
- * validator and the tests share it.
+ * validator and the tests share it. Recorded ids are compared as identities, not strings: refusals match
+ * any identity the voter has (a workflow may predate canonical ids), permission only its canonical id.
  */
 export function checkVoter(args: {
-  voter: Pick<Principal, 'id' | 'kind' | 'groups'>;
+  voter: Pick<Principal, 'id' | 'kind' | 'groups' | 'email' | 'slack'>;
   decision: 'approve' | 'deny';
   approvers: ApproverSet;
   approvals: Vote[];
@@ -26,21 +28,22 @@ export function checkVoter(args: {
   selfApprovalAllowed: boolean;
 }): Eligibility {
   const { voter, approvers } = args;
-  if (voter.id === args.requester && !args.selfApprovalAllowed) {
+  const isRequester = isIdentityOf(voter, args.requester);
+  if (isRequester && !args.selfApprovalAllowed) {
     return { ok: false, refusal: Refusal.selfApproval, message: `${voter.id} submitted this action and cannot decide on it` };
   }
-  if (args.onBehalfOf && voter.id === args.onBehalfOf) {
+  if (isIdentityOf(voter, args.onBehalfOf)) {
     return { ok: false, refusal: Refusal.onBehalfOfApproval, message: `this action was submitted on behalf of ${voter.id}, who cannot decide on it` };
   }
-  if (args.approvals.some((v) => v.principal === voter.id)) {
+  if (args.approvals.some((v) => isIdentityOf(voter, v.principal))) {
     return { ok: false, refusal: Refusal.alreadyVoted, message: `${voter.id} has already voted on this action` };
   }
   if (voter.kind === 'service') {
     return { ok: false, refusal: Refusal.serviceCannotApprove, message: `${voter.id} is a service principal; only people decide` };
   }
   const viaGroups = voter.groups.filter((g) => approvers.groups.includes(g));
-  const named = approvers.principals.includes(voter.id);
-  const selfByBreakGlass = voter.id === args.requester && args.selfApprovalAllowed;
+  const named = approvers.principals.some((p) => sameIdentity(p, voter.id));
+  const selfByBreakGlass = isRequester && args.selfApprovalAllowed;
   if (!named && viaGroups.length === 0 && !selfByBreakGlass) {
     const who = [...approvers.groups.map((g) => `group ${g}`), ...approvers.principals].join(', ') || 'nobody';
     return { ok: false, refusal: Refusal.notAnApprover, message: `${voter.id} is not an approver of this action (approvers: ${who})` };

@@ -15,6 +15,7 @@ import { initialAction } from '../../workflows/initial-action';
 import { SearchAttributes } from '../../workflows/search-attributes';
 import { ApiError, conflict, ErrorCode, notFound } from '../errors';
 import { canRead, isAdmin, isAuditor } from './access';
+import { unknownOnBehalfOf } from './on-behalf-of';
 import { normaliseSubmission } from './submission';
 import { updateError } from './temporal-errors';
 
@@ -38,7 +39,10 @@ export class ActionService {
   }
 
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
-    const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body), requester, submittedAt: new Date().toISOString() };
+    const principals = this.services.principals.current();
+    const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
+    if (unknown) throw new ApiError(422, unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
+    const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
     const decision = this.services.policy.current().evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
@@ -131,7 +135,8 @@ export class ActionService {
 
   async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: 'api' | 'slack'): Promise<Action> {
     return this.update(id, () =>
-      this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups }, decision, comment, via }] }),
+      // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
+      this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via }] }),
     );
   }
 

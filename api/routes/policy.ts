@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { policyInputFor } from '../../activities';
 import { SubmissionSchema } from '../../domain/action';
 import { validateSubmission } from '../../policy';
+import { unknownOnBehalfOf } from '../actions/on-behalf-of';
 import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
 import { errorResponses } from '../errors';
@@ -27,9 +28,12 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
       },
     },
   }, async (req) => {
-    const submission = normaliseSubmission(req.body);
+    const principals = services.principals.current();
+    const submission = normaliseSubmission(req.body, principals);
     const policy = services.policy.current();
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: req.principal, submittedAt: new Date().toISOString() }));
-    return { decision: decision as never, trace: trace as never, problems: validateSubmission(decision, submission) as never, policyVersion: policy.version };
+    const unknown = unknownOnBehalfOf(principals, req.body.onBehalfOf);
+    const problems = [...(unknown ? [unknown] : []), ...validateSubmission(decision, submission)];
+    return { decision: decision as never, trace: trace as never, problems: problems as never, policyVersion: policy.version };
   });
 }

@@ -91,6 +91,16 @@ describe('Slack: approvers decide from the request message, as safely as through
     assert.equal((await stack.call(AUDITOR, 'GET', `/v1/actions/${a.id}`)).body.approvals.length, 0);
   });
 
+  test('the person an action is on behalf of, in any spelling, clicking Approve is refused and no vote counts', async () => {
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/behalf', onBehalfOf: 'ALICE@EXAMPLE.COM' });
+    assert.equal(a.onBehalfOf, 'alice@example.com');
+    const post = await requestFor(a.id);
+    assert.equal((await click('U0ALICE', 'interlock_approve', post)).status, 200);
+    const refusal = await fake.waitFor('chat.postEphemeral', (c) => c.body.user === 'U0ALICE' && String(c.body.text).includes(a.id));
+    assert.match(refusal.body.text, /was not counted: this action was submitted on behalf of alice@example\.com/);
+    assert.equal((await stack.call(AUDITOR, 'GET', `/v1/actions/${a.id}`)).body.approvals.length, 0);
+  });
+
   test('a forged signature, a stale timestamp or no signature is 401 and changes nothing', async () => {
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/forged' });
     const post = await requestFor(a.id);
