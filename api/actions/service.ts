@@ -6,6 +6,7 @@ import { ulid } from 'ulid';
 import { policyInputFor } from '../../activities';
 import { actions as actionsTable, idempotencyKeys } from '../../db/schema';
 import type { Action, Submission } from '../../domain/action';
+import { canonicalIdentity } from '../../domain/identity';
 import type { Principal } from '../../domain/principal';
 import { isSettled, isTerminal } from '../../domain/status';
 import { validateSubmission } from '../../policy';
@@ -121,7 +122,7 @@ export class ActionService {
     }
     if (f.status) where.push(eq(actionsTable.status, f.status));
     if (f.action) where.push(eq(actionsTable.action, f.action));
-    if (f.requester) where.push(eq(actionsTable.requester, f.requester));
+    if (f.requester) where.push(eq(actionsTable.requester, canonicalIdentity(f.requester)));
     if (f.cursor) {
       const [at, id] = decodeCursor(f.cursor);
       where.push(or(lt(actionsTable.createdAt, at), and(eq(actionsTable.createdAt, at), lt(actionsTable.id, id)))!);

@@ -93,4 +93,12 @@ describe('on-behalf-of is an identity: every spelling of a principal is that pri
     assert.equal((await stack.submit(BOT, { action: 'db.export', resource: 'r' })).onBehalfOf, null);
     assert.equal((await stack.submit(BOT, { action: 'db.export', resource: 'r', onBehalfOf: null })).onBehalfOf, null);
   });
+
+  test('the list filter by requester takes any spelling of an e-mail id', async () => {
+    const a = await stack.submit('bob@example.com', { action: 'db.export', resource: 'listed-by-bob' });
+    await stack.until('bob@example.com', a.id, (x) => x.status === 'pending_approval'); // listed from the projection
+    const listed = await stack.call(AUDITOR, 'GET', `/v1/actions?requester=${encodeURIComponent(' Bob@Example.COM ')}`);
+    assert.equal(listed.status, 200);
+    assert.ok(listed.body.items.some((x: any) => x.id === a.id), JSON.stringify(listed.body.items.map((x: any) => x.requester)));
+  });
 });
