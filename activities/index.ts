@@ -1,5 +1,6 @@
 import type { AuditWriter } from '../audit';
 import type { Db } from '../db';
+import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
 import { createExecuteHttp } from './execute-http';
 import { createNotifyActivity, type ActionNotifier } from './notify';
@@ -10,6 +11,10 @@ export interface ActivityDeps {
   audit: AuditWriter;
   policy: PolicySource;
   webhookSecret: string | undefined;
+  /** INTERLOCK_HTTP_ALLOW_PRIVATE: none when absent. */
+  httpAllowPrivate?: PrivateAllowList;
+  /** Host name resolution for the http executor; the system resolver when absent. */
+  resolve?: Resolve;
   notifier?: ActionNotifier;
 }
 
@@ -18,7 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     recordStep: createRecordStep(deps.audit),
     evaluatePolicy: createEvaluatePolicy(deps.policy),
-    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret }),
+    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret, allowPrivate: deps.httpAllowPrivate ?? new Set(), resolve: deps.resolve }),
     notifyActionChange: createNotifyActivity(deps.notifier),
   };
 }

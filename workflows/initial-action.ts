@@ -14,7 +14,7 @@ export function initialAction(input: ActionWorkflowInput): Action {
     requester: input.requester.id,
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
-    execute: sub.execute.type === 'http' ? { type: 'http', url: sub.execute.url, method: sub.execute.method ?? 'POST' } : { type: 'none' },
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { type: 'none' },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,
@@ -25,4 +25,8 @@ export function initialAction(input: ActionWorkflowInput): Action {
     createdAt: input.submittedAt,
     updatedAt: input.submittedAt,
   };
+}
+
+function bodyOf(execute: { body?: unknown }): { body?: unknown } {
+  return execute.body === undefined ? {} : { body: execute.body };
 }

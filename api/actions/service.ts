@@ -15,6 +15,8 @@ import { initialAction } from '../../workflows/initial-action';
 import { SearchAttributes } from '../../workflows/search-attributes';
 import { ApiError, conflict, ErrorCode, notFound } from '../errors';
 import { canRead, isAdmin, isAuditor } from './access';
+import { executeHash } from './execute-hash';
+import { executeProblems, executeRefusal } from './execute-checks';
 import { normaliseSubmission } from './submission';
 import { updateError } from './temporal-errors';
 
@@ -36,6 +38,9 @@ export class ActionService {
 
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body), requester, submittedAt: new Date().toISOString() };
+    const refused = executeProblems(input.submission.execute, this.services.config.httpAllowPrivate);
+    if (refused.length > 0) throw executeRefusal(refused);
+    if (input.submission.execute.type === 'http') input.executeHash = executeHash(input.submission.execute);
     const decision = this.services.policy.current().evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);

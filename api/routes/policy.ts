@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { policyInputFor } from '../../activities';
 import { SubmissionSchema } from '../../domain/action';
 import { validateSubmission } from '../../policy';
+import { executeProblems } from '../actions/execute-checks';
 import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
 import { errorResponses } from '../errors';
@@ -30,6 +31,7 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
     const submission = normaliseSubmission(req.body);
     const policy = services.policy.current();
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: req.principal, submittedAt: new Date().toISOString() }));
-    return { decision: decision as never, trace: trace as never, problems: validateSubmission(decision, submission) as never, policyVersion: policy.version };
+    const problems = [...executeProblems(submission.execute, services.config.httpAllowPrivate), ...validateSubmission(decision, submission)];
+    return { decision: decision as never, trace: trace as never, problems: problems as never, policyVersion: policy.version };
   });
 }
