@@ -75,7 +75,7 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
       }
       return outcome(response.status, output);
     } finally {
-      await dispatcher.close();
+      await dispatcher.destroy(); // the body is read by now; nothing is left to wait for
     }
   };
 }

@@ -6,8 +6,8 @@ export interface HeaderProblem {
   credential: boolean;
 }
 
-/** Names that carry credentials (issue 9): whole names, and the `-token`/`-secret` suffixes, any case. */
-const CREDENTIAL_NAME = /^(authorization|proxy-authorization|cookie|x-api-key)$|-(token|secret)$/i;
+/** Names that carry credentials: whole names, and the `-token`/`-secret` suffixes, any case. */
+const CREDENTIAL_NAME = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|-(token|secret)$/i;
 /** Headers Interlock sets itself on every request; a submission may not replace or double them. */
 const INTERLOCK_SETS = /^(idempotency-key|webhook-.*|content-type|content-length|host|user-agent|transfer-encoding|connection)$/i;
 /** RFC 9110 token characters: anything else is not a header name. */

@@ -3,7 +3,7 @@ import { targetKey, type PrivateAllowList } from './allow-list';
 
 const ALLOW_HINT = 'the http executor only calls public addresses or those listed in INTERLOCK_HTTP_ALLOW_PRIVATE';
 
-/** Why the http executor will not call a URL; `hint` says what an operator can do about it. */
+/** Why the http executor will not call a URL: `reason` alone, and `message` with what to do about it. */
 export interface TargetRefusal {
   reason: string;
   message: string;

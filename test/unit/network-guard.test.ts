@@ -117,7 +117,7 @@ describe('the send-time lookup checks every resolved address and hands the socke
 });
 
 describe('execute.headers never carry credentials or replace what Interlock sets', () => {
-  for (const name of ['Authorization', 'authorization', 'Proxy-Authorization', 'Cookie', 'X-Api-Key', 'X-Auth-Token', 'GitHub-Token', 'Client-Secret']) {
+  for (const name of ['Authorization', 'authorization', 'Proxy-Authorization', 'Cookie', 'X-Api-Key', 'Api-Key', 'X-Auth-Token', 'GitHub-Token', 'Client-Secret']) {
     test(`${name} is refused as a credential`, () => {
       const [p] = headerProblems({ [name]: 'x' });
       assert.equal(p.credential, true);
