@@ -1,9 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
+import { Agent, fetch } from 'undici';
 import type { Db } from '../db';
 import { httpExecutions } from '../db/schema';
 import type { ActionResult, HttpExecute } from '../domain/action';
+import { checkTarget, guardedLookup, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
 
 /** Responses are kept for the record, not in full. */
 export const MAX_OUTPUT_BYTES = 16 * 1024;
@@ -12,6 +14,10 @@ export interface HttpExecutorDeps {
   db: Db;
   /** Standard Webhooks secret (`whsec_...`); without it the executor refuses to run. */
   webhookSecret: string | undefined;
+  /** `host:port` pairs that may be called although private or loopback (INTERLOCK_HTTP_ALLOW_PRIVATE). */
+  allowPrivate: PrivateAllowList;
+  /** Host name resolution; the system resolver unless a test resolves names as a hostile DNS would. */
+  resolve?: Resolve;
 }
 
 /**
@@ -19,12 +25,16 @@ export interface HttpExecutorDeps {
  * same `webhook-id`), so a receiver that honours either applies the operation once however often this
  * activity is retried; a completed response is stored, so a retry after it is answered from the database.
  * Network errors, 429 and 5xx are retried by Temporal with backoff; any other 4xx fails without retry.
+ * The host is resolved here and every address checked before the socket connects to one of exactly those
+ * addresses; a non-public one (unless allow-listed) fails the action unsent, and redirects are never followed.
  */
-export function createExecuteHttp({ db, webhookSecret }: HttpExecutorDeps) {
+export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = systemResolve }: HttpExecutorDeps) {
   return async function executeHttp({ actionId, execute }: { actionId: string; execute: HttpExecute }): Promise<ActionResult> {
     const [done] = await db.select().from(httpExecutions).where(eq(httpExecutions.actionId, actionId));
     if (done) return outcome(done.httpStatus, done.output ?? '');
     if (!webhookSecret) throw ApplicationFailure.nonRetryable('INTERLOCK_WEBHOOK_SECRET is not set; the http executor only sends signed requests', 'ExecutorMisconfigured');
+    const literal = checkTarget(execute.url, allowPrivate);
+    if (literal) throw targetNotAllowed(execute.url, literal);
 
     const payload = execute.body === undefined ? '' : JSON.stringify(execute.body);
     const sentAt = new Date();
@@ -38,24 +48,41 @@ export function createExecuteHttp({ db, webhookSecret }: HttpExecutorDeps) {
       'user-agent': 'interlock/1',
     };
     const attempt = Context.current().info.attempt;
-    const response = await fetch(execute.url, {
-      method: execute.method ?? 'POST',
-      headers,
-      body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
-      signal: AbortSignal.timeout((execute.timeoutSeconds ?? 30) * 1000),
-      redirect: 'manual',
-    });
-    const output = truncate(await response.text());
-    const details = { httpStatus: response.status, output };
-    if (response.status === 429 || response.status >= 500) {
-      throw ApplicationFailure.retryable(`${execute.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);
+    let refused: TargetRefusal | null = null;
+    const allowed = allowPrivate.has(targetKey(new URL(execute.url)));
+    // One agent per call: its lookup knows whether this host:port is allow-listed, and no connection outlives the call.
+    const dispatcher = new Agent({ connect: allowed ? {} : { lookup: guardedLookup(resolve, (r) => (refused = r)) } });
+    try {
+      const response = await fetch(execute.url, {
+        method: execute.method ?? 'POST',
+        headers,
+        body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
+        signal: AbortSignal.timeout((execute.timeoutSeconds ?? 30) * 1000),
+        redirect: 'manual',
+        dispatcher,
+      }).catch((err: unknown) => {
+        if (refused) throw targetNotAllowed(execute.url, refused);
+        throw err;
+      });
+      const output = truncate(await response.text());
+      const details = { httpStatus: response.status, output };
+      if (response.status === 429 || response.status >= 500) {
+        throw ApplicationFailure.retryable(`${execute.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);
+      }
+      await db.insert(httpExecutions).values({ actionId, httpStatus: response.status, output, attempts: attempt, completedAt: new Date().toISOString() }).onConflictDoNothing();
+      if (response.status >= 300) {
+        throw ApplicationFailure.nonRetryable(`${execute.url} answered HTTP ${response.status}; not retried`, 'HttpClientError', details);
+      }
+      return outcome(response.status, output);
+    } finally {
+      await dispatcher.destroy(); // the body is read by now; nothing is left to wait for
     }
-    await db.insert(httpExecutions).values({ actionId, httpStatus: response.status, output, attempts: attempt, completedAt: new Date().toISOString() }).onConflictDoNothing();
-    if (response.status >= 300) {
-      throw ApplicationFailure.nonRetryable(`${execute.url} answered HTTP ${response.status}; not retried`, 'HttpClientError', details);
-    }
-    return outcome(response.status, output);
   };
+}
+
+/** The action fails without a retry: the target will not become allowed by asking again. */
+function targetNotAllowed(url: string, refusal: TargetRefusal): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`not sent to ${url}: ${refusal.message}`, 'TargetNotAllowed');
 }
 
 function outcome(httpStatus: number, output: string): ActionResult {

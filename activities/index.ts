@@ -1,6 +1,7 @@
 import type { AuditWriter } from '../audit';
 import type { Db } from '../db';
 import type { Metrics } from '../observability';
+import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
 import { createExecuteHttp } from './execute-http';
 import { createReportFailClosed } from './fail-closed';
@@ -12,6 +13,10 @@ export interface ActivityDeps {
   audit: AuditWriter;
   policy: PolicySource;
   webhookSecret: string | undefined;
+  /** INTERLOCK_HTTP_ALLOW_PRIVATE: none when absent. */
+  httpAllowPrivate?: PrivateAllowList;
+  /** Host name resolution for the http executor; the system resolver when absent. */
+  resolve?: Resolve;
   notifier?: ActionNotifier;
   metrics?: Metrics;
 }
@@ -21,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     recordStep: createRecordStep(deps.audit),
     evaluatePolicy: createEvaluatePolicy(deps.policy),
-    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret }),
+    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret, allowPrivate: deps.httpAllowPrivate ?? new Set(), resolve: deps.resolve }),
     notifyActionChange: createNotifyActivity(deps.notifier),
     reportFailClosed: createReportFailClosed(deps.metrics),
   };

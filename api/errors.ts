@@ -11,6 +11,10 @@ export const ErrorCode = {
   unprocessable: 'unprocessable',
   unknownPrincipal: 'unknown_principal',
   idempotencyKeyReused: 'idempotency_key_reused',
+  /** The http executor will not call this URL (non-public address, userinfo, not http/https). */
+  targetNotAllowed: 'target_not_allowed',
+  /** A submission carries a credential (e.g. an Authorization header) that belongs in server configuration. */
+  credentialInRequest: 'credential_in_request',
   bodyTooLarge: 'body_too_large',
   unsupportedMediaType: 'unsupported_media_type',
   rateLimited: 'rate_limited',

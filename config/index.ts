@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { AllowListEntryError, parseAllowList, type PrivateAllowList } from '../network';
 
 /** Thrown at start-up when an environment variable has a value that cannot work. */
 export class ConfigError extends Error {
@@ -22,6 +23,8 @@ export interface Config {
   principalsFile: string;
   publicUrl: string;
   webhookSecret: string | undefined;
+  /** `host:port` pairs the http executor may reach although private or loopback (INTERLOCK_HTTP_ALLOW_PRIVATE). */
+  httpAllowPrivate: PrivateAllowList;
   slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
   auditSigningKey: string | undefined;
   /** Verifies checkpoints; when unset, the public half of the signing key is used. */
@@ -59,6 +62,15 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return n;
 }
 
+function allowList(env: NodeJS.ProcessEnv, name: string): PrivateAllowList {
+  try {
+    return parseAllowList(env[name]);
+  } catch (err) {
+    if (err instanceof AllowListEntryError) throw new ConfigError(name, err.message);
+    throw err;
+  }
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -94,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     principalsFile: path.resolve(env.INTERLOCK_PRINCIPALS || 'principals.yaml'),
     publicUrl: (env.INTERLOCK_PUBLIC_URL || `http://${displayHost}:${listenPort}`).replace(/\/$/, ''),
     webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
+    httpAllowPrivate: allowList(env, 'INTERLOCK_HTTP_ALLOW_PRIVATE'),
     slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
     auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
     auditPublicKey: env.INTERLOCK_AUDIT_PUBLIC_KEY || undefined,

@@ -54,6 +54,8 @@ export const PublicDecisionSchema = Type.Object({
   breakGlass: Type.Boolean(),
   requireJustification: Type.Boolean(),
   slackChannel: Type.Union([Type.String(), Type.Null()]),
+  /** http actions: `sha256:` hex of the RFC 8785 canonical `execute` object, so the approved request is bound. */
+  executeHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
 });
 export type PublicDecision = Static<typeof PublicDecisionSchema>;
 
@@ -87,7 +89,8 @@ export const ActionSchema = Type.Object({
   requester: Type.String(),
   onBehalfOf: Type.Union([Type.String(), Type.Null()]),
   context: Json,
-  execute: Type.Object({ type: Type.Union([Type.Literal('none'), Type.Literal('http')]), url: Type.Optional(Type.String()), method: Type.Optional(Type.String()) }),
+  // What the executor will send, as approvers see it; `body` is absent in snapshots from before it was shown.
+  execute: Type.Object({ type: Type.Union([Type.Literal('none'), Type.Literal('http')]), url: Type.Optional(Type.String()), method: Type.Optional(Type.String()), body: Type.Optional(Type.Unknown()), headers: Type.Optional(Type.Record(Type.String(), Type.String())), timeoutSeconds: Type.Optional(Type.Integer()) }),
   breakGlass: Type.Boolean(),
   status: Type.Union([
     Type.Literal('evaluating'), Type.Literal('pending_approval'), Type.Literal('approved'), Type.Literal('executing'), Type.Literal('succeeded'),

@@ -4,7 +4,7 @@ import type { ActionStatus } from '../domain/status';
 import { ActionId, VOTE_BLOCK_ID } from './interaction-ids';
 import { outcomeLine, resultLine, voteLine } from './decision-lines';
 import { clip, escapeText, mention, slackDate } from './mrkdwn';
-import { paramsForDisplay } from './redact-params';
+import { paramsForDisplay, redactSecrets } from './redact-params';
 
 export interface MessageContext {
   /** `${publicUrl}/v1/actions/<id>` */
@@ -55,6 +55,7 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, 2000) })) },
     section(`*Justification*\n${action.justification ? `>${escapeText(clip(action.justification, 2500)).replace(/\n/g, '\n>')}` : '_none given_'}`),
     section(`*Parameters*\n\`\`\`${escapeText(paramsForDisplay(action.params))}\`\`\``),
+    ...(action.execute.type === 'http' ? [section(requestLine(action.execute))] : []),
     section(approversLine(action, ctx)),
   ];
   if (action.approvals.length > 0) blocks.push(section(action.approvals.map(voteLine).join('\n')));
@@ -76,6 +77,14 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
     });
   }
   return { text: clip(`${HEADLINE[action.status]}: ${action.action} on ${action.resource} (${action.environment}), requested by ${action.requester}`, 3000), blocks };
+}
+
+/** The request the http executor will send once approved: approvers vote on exactly this. */
+function requestLine(execute: Action['execute']): string {
+  const target = `*Will send*\n\`${escapeText(execute.method ?? 'POST')} ${escapeText(clip(execute.url ?? '', 1000)).replace(/`/g, "'")}\``;
+  if (execute.body === undefined) return `${target}\n_no body_`;
+  const body = clip(JSON.stringify(redactSecrets(execute.body), null, 2) ?? '', 1800);
+  return `${target}\n\`\`\`${escapeText(body).replace(/```/g, "'''")}\`\`\``;
 }
 
 function section(text: string): types.KnownBlock {

@@ -40,7 +40,7 @@ export async function startWorker(services: Services, opts: { address: string; t
     namespace: config.temporalNamespace,
     taskQueue: opts.taskQueue ?? config.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, notifier: opts.notifier, metrics: services.metrics }),
+    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, notifier: opts.notifier, metrics: services.metrics }),
     shutdownGraceTime: '10s',
   });
   const done = worker.run().finally(async () => {

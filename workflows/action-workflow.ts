@@ -230,7 +230,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
         await record([{ type: 'action.denied', actor: SYSTEM, data: { by: 'policy', reason: state.statusReason } }]);
         return;
       }
-      state.decision = publicDecision(policy, null);
+      state.decision = publicDecision(policy, null, input.executeHash);
       upsertSearchAttributes([{ key: SearchAttributes.risk, value: policy.risk ?? 'none' } as never]);
       await record([{ type: 'policy.evaluated', actor: 'policy', data: { decision: policy } }]);
     }
@@ -259,7 +259,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
   async function awaitApprovals(p: PolicyDecision): Promise<void> {
     approvalStartedAt = Date.now();
     const deadline = approvalStartedAt + p.timeoutSeconds * 1000;
-    state.decision = publicDecision(p, new Date(deadline).toISOString());
+    state.decision = publicDecision(p, new Date(deadline).toISOString(), input.executeHash);
     setStatus('pending_approval', null);
     await record([{ type: 'approval.requested', actor: SYSTEM, data: { approvers: p.approvers, quorum: p.quorum, distinctGroups: p.distinctGroups, expiresAt: state.decision.expiresAt, escalation: p.escalation, breakGlass: sub.breakGlass } }]);
     notify('requested');
@@ -290,7 +290,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
 
   async function runHttp(): Promise<void> {
     setStatus('executing', null);
-    await record([{ type: 'execution.started', actor: SYSTEM, data: { executor: 'http', url: state.execute.url, method: state.execute.method } }]);
+    await record([{ type: 'execution.started', actor: SYSTEM, data: { executor: 'http', method: state.execute.method, url: state.execute.url, ...('body' in state.execute ? { body: state.execute.body } : {}) } }]);
     let result: ActionResult;
     try {
       result = await executeHttp({ actionId: input.id, execute: sub.execute as Extract<typeof sub.execute, { type: 'http' }> });
@@ -348,7 +348,7 @@ function faultOf(err: unknown, activity: string): { activity: string; reason: st
   return { activity: e.activityType ?? activity, reason: e.cause?.message ?? e.message ?? String(err) };
 }
 
-function publicDecision(p: PolicyDecision, expiresAt: string | null): PublicDecision {
+function publicDecision(p: PolicyDecision, expiresAt: string | null, executeHash: string | undefined): PublicDecision {
   return {
     outcome: p.outcome,
     ruleId: p.ruleId,
@@ -365,6 +365,7 @@ function publicDecision(p: PolicyDecision, expiresAt: string | null): PublicDeci
     breakGlass: p.breakGlassGroups.length > 0,
     requireJustification: p.requireJustification,
     slackChannel: p.slackChannel,
+    ...(executeHash ? { executeHash } : {}),
   };
 }
 

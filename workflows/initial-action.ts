@@ -14,7 +14,7 @@ export function initialAction(input: ActionWorkflowInput): Action {
     requester: input.requester.id,
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
-    execute: sub.execute.type === 'http' ? { type: 'http', url: sub.execute.url, method: sub.execute.method ?? 'POST' } : { type: 'none' },
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { type: 'none' },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,
@@ -24,5 +24,14 @@ export function initialAction(input: ActionWorkflowInput): Action {
     grantExpiresAt: null,
     createdAt: input.submittedAt,
     updatedAt: input.submittedAt,
+  };
+}
+
+/** Everything the request will carry besides method and URL, so approvers see exactly what is sent. */
+function bodyOf(execute: { body?: unknown; headers?: Record<string, string>; timeoutSeconds?: number }): { body?: unknown; headers?: Record<string, string>; timeoutSeconds?: number } {
+  return {
+    ...(execute.body === undefined ? {} : { body: execute.body }),
+    ...(execute.headers === undefined ? {} : { headers: execute.headers }),
+    ...(execute.timeoutSeconds === undefined ? {} : { timeoutSeconds: execute.timeoutSeconds }),
   };
 }

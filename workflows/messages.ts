@@ -14,6 +14,8 @@ export interface ActionWorkflowInput {
   };
   requester: Principal;
   submittedAt: string;
+  /** http actions: `sha256:` of the canonical `execute`, computed by the API (no crypto in workflow code). */
+  executeHash?: string;
 }
 
 export interface DecideInput {

@@ -17,6 +17,8 @@ import { SearchAttributes } from '../../workflows/search-attributes';
 import { ApiError, conflict, ErrorCode, notFound } from '../errors';
 import { canRead, isAdmin, isAuditor } from './access';
 import { unknownOnBehalfOf } from './on-behalf-of';
+import { executeHash } from './execute-hash';
+import { executeProblems, executeRefusal } from './execute-checks';
 import { normaliseSubmission } from './submission';
 import { updateError } from './temporal-errors';
 
@@ -44,6 +46,9 @@ export class ActionService {
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
     if (unknown) throw new ApiError(422, unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
+    const refused = executeProblems(input.submission.execute, this.services.config.httpAllowPrivate);
+    if (refused.length > 0) throw executeRefusal(refused);
+    if (input.submission.execute.type === 'http') input.executeHash = executeHash(input.submission.execute);
     const decision = this.services.policy.current().evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);

@@ -5,6 +5,7 @@ import { policyInputFor } from '../../activities';
 import { SubmissionSchema } from '../../domain/action';
 import { validateSubmission } from '../../policy';
 import { unknownOnBehalfOf } from '../actions/on-behalf-of';
+import { executeProblems } from '../actions/execute-checks';
 import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
 import { errorResponses } from '../errors';
@@ -33,7 +34,7 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
     const policy = services.policy.current();
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: req.principal, submittedAt: new Date().toISOString() }));
     const unknown = unknownOnBehalfOf(principals, req.body.onBehalfOf);
-    const problems = [...(unknown ? [unknown] : []), ...validateSubmission(decision, submission)];
+    const problems = [...(unknown ? [unknown] : []), ...executeProblems(submission.execute, services.config.httpAllowPrivate), ...validateSubmission(decision, submission)];
     return { decision: decision as never, trace: trace as never, problems: problems as never, policyVersion: policy.version };
   });
 }

@@ -19,8 +19,8 @@ async function main() {
   process.env.TEST_DATABASE_ADMIN_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
   const { startStack } = await import('../support/stack');
   const policy = readFileSync(path.join(dir, '..', 'fixtures', 'flow-policy.yaml'), 'utf8');
-  const stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET } });
   const sink = await startSink(SECRET, { failFirst: 1 });
+  const stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: sink.hostPort } });
   const bot = 'svc:etl-bot';
   const vote = (who: string, id: string, decision = 'approve') => stack.call(who, 'POST', `/v1/actions/${id}/decisions`, { decision, comment: 'recorded' });
   const pending = async (body: object) => {

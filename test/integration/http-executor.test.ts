@@ -6,82 +6,76 @@ import { startStack, type TestStack } from '../support/stack';
 
 const policy = readFileSync(new URL('../fixtures/flow-policy.yaml', import.meta.url), 'utf8');
 const BOT = 'svc:etl-bot';
+type Sink = Awaited<ReturnType<typeof startSink>>;
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 describe('the http executor runs an approved operation once, signed, with the action id as Idempotency-Key', () => {
   let stack: TestStack;
+  // The sinks listen on loopback, which the executor reaches only when listed: they start first so the stack can list them.
+  const sinks: Record<string, Sink> = {};
   before(async () => {
-    stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET } });
+    sinks.once = await startSink(SECRET);
+    sinks.flaky = await startSink(SECRET, { failFirst: 2 });
+    sinks.refusing = await startSink(SECRET, { status: 400 });
+    sinks.retried = await startSink(SECRET);
+    stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
   });
-  after(() => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    for (const sink of Object.values(sinks)) await sink.close();
+  });
 
   const types = async (id: string) => (await stack.call('dave@example.com', 'GET', `/v1/actions/${id}/audit`)).body.items.map((e: any) => e.type);
 
   test('an approved action calls the sink exactly once with a valid signature', async () => {
-    const sink = await startSink(SECRET);
-    try {
-      const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://c', execute: { type: 'http', url: sink.url, body: { table: 'customers' } } });
-      await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
-      await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
-      await stack.call('erin@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
-      const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
-      assert.equal(done.status, 'succeeded');
-      assert.equal(done.result.httpStatus, 200);
-      assert.equal(sink.requests.length, 1);
-      const [req] = sink.requests;
-      assert.equal(req.headers['idempotency-key'], a.id);
-      assert.equal(req.headers['webhook-id'], a.id);
-      assert.equal(req.signatureValid, true);
-      assert.deepEqual(JSON.parse(req.body), { table: 'customers' });
-      assert.deepEqual((await types(a.id)).slice(-3), ['action.approved', 'execution.started', 'execution.succeeded']);
-    } finally {
-      await sink.close();
-    }
+    const sink = sinks.once;
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://c', execute: { type: 'http', url: sink.url, body: { table: 'customers' } } });
+    await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
+    await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
+    await stack.call('erin@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.result.httpStatus, 200);
+    assert.equal(sink.requests.length, 1);
+    const [req] = sink.requests;
+    assert.equal(req.headers['idempotency-key'], a.id);
+    assert.equal(req.headers['webhook-id'], a.id);
+    assert.equal(req.signatureValid, true);
+    assert.deepEqual(JSON.parse(req.body), { table: 'customers' });
+    assert.deepEqual((await types(a.id)).slice(-3), ['action.approved', 'execution.started', 'execution.succeeded']);
   });
 
   test('a sink that fails twice with 503 is retried with the same key and succeeds on the third call', async () => {
-    const sink = await startSink(SECRET, { failFirst: 2 });
-    try {
-      const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url, body: { n: 1 } } });
-      const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=60`)).body;
-      assert.equal(done.status, 'succeeded');
-      assert.equal(sink.requests.length, 3);
-      assert.ok(sink.requests.every((r) => r.headers['idempotency-key'] === a.id && r.signatureValid));
-      assert.equal(JSON.parse(done.result.output).times, 1, 'the operation took effect once');
-      assert.equal((await types(a.id)).filter((t: string) => t === 'execution.started').length, 1);
-    } finally {
-      await sink.close();
-    }
+    const sink = sinks.flaky;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url, body: { n: 1 } } });
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=60`)).body;
+    assert.equal(done.status, 'succeeded');
+    assert.equal(sink.requests.length, 3);
+    assert.ok(sink.requests.every((r) => r.headers['idempotency-key'] === a.id && r.signatureValid));
+    assert.equal(JSON.parse(done.result.output).times, 1, 'the operation took effect once');
+    assert.equal((await types(a.id)).filter((t: string) => t === 'execution.started').length, 1);
   });
 
   test('a 4xx answer fails the action without a retry, and the status and output are recorded', async () => {
-    const sink = await startSink(SECRET, { status: 400 });
-    try {
-      const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url } });
-      const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
-      assert.equal(done.status, 'failed');
-      assert.equal(done.result.httpStatus, 400);
-      assert.equal(sink.requests.length, 1);
-      assert.ok((await types(a.id)).includes('execution.failed'));
-    } finally {
-      await sink.close();
-    }
+    const sink = sinks.refusing;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url } });
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
+    assert.equal(done.status, 'failed');
+    assert.equal(done.result.httpStatus, 400);
+    assert.equal(sink.requests.length, 1);
+    assert.ok((await types(a.id)).includes('execution.failed'));
   });
 
   test('a retried execute activity after a recorded success does not call again', async () => {
-    const sink = await startSink(SECRET);
-    try {
-      const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url } });
-      await stack.until(BOT, a.id, (x) => x.status === 'succeeded');
-      const { createActivities } = await import('../../activities');
-      const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: SECRET });
-      const { MockActivityEnvironment } = await import('@temporalio/testing');
-      const again: { status: string } = await new MockActivityEnvironment({ attempt: 2 }).run(acts.executeHttp, { actionId: a.id, execute: { type: 'http' as const, url: sink.url } });
-      assert.equal(again.status, 'succeeded');
-      assert.equal(sink.requests.length, 1);
-    } finally {
-      await sink.close();
-    }
+    const sink = sinks.retried;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url } });
+    await stack.until(BOT, a.id, (x) => x.status === 'succeeded');
+    const { createActivities } = await import('../../activities');
+    const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: SECRET, httpAllowPrivate: stack.services.config.httpAllowPrivate });
+    const { MockActivityEnvironment } = await import('@temporalio/testing');
+    const again: { status: string } = await new MockActivityEnvironment({ attempt: 2 }).run(acts.executeHttp, { actionId: a.id, execute: { type: 'http' as const, url: sink.url } });
+    assert.equal(again.status, 'succeeded');
+    assert.equal(sink.requests.length, 1);
   });
 });
 

@@ -49,4 +49,17 @@ describe('the Slack request message', () => {
     const expired = requestMessage(action({ status: 'expired', statusReason: 'no quorum before 2030 (1 of 2 approvals)' }), ctx);
     assert.ok(JSON.stringify(expired.blocks).includes('*Expired*: no quorum'));
   });
+
+  test('an http action shows the method, URL and body it will send, the body as a clipped code block', () => {
+    const execute = { type: 'http' as const, method: 'PUT', url: 'https://exporter.example/run?<!channel>', body: { table: 'customers', password: 'p', note: 'n'.repeat(5000) } };
+    const message = requestMessage(action({ execute }), ctx);
+    const block = (message.blocks as any[]).find((b) => b.text?.text.startsWith('*Will send*'));
+    assert.ok(block, 'a block shows the request');
+    const text: string = block.text.text;
+    assert.ok(text.includes('`PUT https://exporter.example/run?&lt;!channel&gt;`'), text.slice(0, 200));
+    assert.match(text, /```\{\n {2}"table": "customers",\n {2}"password": "\[redacted\]"/);
+    assert.ok(text.endsWith('```') && text.length <= 3000);
+    const gate = requestMessage(action(), ctx);
+    assert.ok(!JSON.stringify(gate.blocks).includes('Will send'), 'gate mode sends nothing');
+  });
 });

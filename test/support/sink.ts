@@ -13,7 +13,7 @@ export interface SinkRequest {
  * A local receiver for the http executor: records every request, checks its Standard Webhooks signature,
  * and applies each Idempotency-Key once (as a well-behaved receiver would), answering with scripted failures first.
  */
-export async function startSink(secret: string, script: { failFirst?: number; failStatus?: number; status?: number } = {}) {
+export async function startSink(secret: string, script: { failFirst?: number; failStatus?: number; status?: number; headers?: Record<string, string> } = {}) {
   const requests: SinkRequest[] = [];
   const applied = new Map<string, number>();
   let failuresLeft = script.failFirst ?? 0;
@@ -37,13 +37,15 @@ export async function startSink(secret: string, script: { failFirst?: number; fa
       }
       const key = String(req.headers['idempotency-key']);
       applied.set(key, (applied.get(key) ?? 0) + 1);
-      res.writeHead(script.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: key, times: applied.get(key) }));
+      res.writeHead(script.status ?? 200, { 'content-type': 'application/json', ...script.headers }).end(JSON.stringify({ applied: key, times: applied.get(key) }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}/run`,
+    /** The `host:port` to list in INTERLOCK_HTTP_ALLOW_PRIVATE for the executor to reach this loopback sink. */
+    hostPort: `127.0.0.1:${port}`,
     requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -48,7 +48,8 @@ export const SLACK_PRINCIPALS = `principals:
 export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 
 export function slackEnv(fake: SlackFake): Record<string, string> {
-  return { SLACK_BOT_TOKEN: 'xoxb-interlock-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_DEFAULT_CHANNEL: '#approvals' };
+  // The fake also stands in for the http executor's target (`/exec`); it listens on loopback, so it is listed.
+  return { SLACK_BOT_TOKEN: 'xoxb-interlock-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_DEFAULT_CHANNEL: '#approvals', INTERLOCK_HTTP_ALLOW_PRIVATE: new URL(fake.url).host };
 }
 
 /** Polls `probe` until it returns something other than undefined (no fixed sleeps). */

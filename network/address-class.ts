@@ -1,0 +1,51 @@
+import ipaddr from 'ipaddr.js';
+
+/** Plain words for ipaddr.js range names, as a refusal message shows them. */
+const RANGE_WORDS: Record<string, string> = {
+  unspecified: 'an unspecified address',
+  broadcast: 'a broadcast address',
+  multicast: 'a multicast address',
+  linkLocal: 'a link-local address',
+  loopback: 'a loopback address',
+  carrierGradeNat: 'a carrier-grade NAT address',
+  private: 'a private address',
+  uniqueLocal: 'a unique-local address',
+  reserved: 'a reserved address',
+  rfc6052: 'a NAT64 address',
+  rfc6145: 'an IPv4-translated address',
+  '6to4': 'a 6to4 relay address',
+  teredo: 'a Teredo tunnel address',
+};
+
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
+/**
+ * Why an IP address (any notation ipaddr.js reads) is not a public one, or null when it is. Only public unicast
+ * passes: every special-purpose range is refused, so a range added to the registry later fails closed.
+ * IPv4-mapped (`::ffff:a.b.c.d`) and IPv4-compatible (`::a.b.c.d`) IPv6 addresses are judged by their IPv4 part.
+ */
+export function nonPublicReason(address: string): string | null {
+  const ip = ipaddr.parse(address.replace(/^\[|\]$/g, ''));
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    const parts = v6.parts;
+    const compatible = parts.slice(0, 6).every((p) => p === 0) && (parts[6] !== 0 || parts[7] > 1);
+    if (v6.isIPv4MappedAddress() || compatible) {
+      const v4 = ipaddr.fromByteArray(v6.toByteArray().slice(12)).toString();
+      const inner = nonPublicReason(v4);
+      if (inner) return `${inner} (${v4} written as IPv6)`;
+      return compatible ? `an IPv4-compatible IPv6 address (${v4}), deprecated and not routed` : null;
+    }
+    const range = v6.range();
+    if (range === 'unicast' && v6.match(GLOBAL_UNICAST_V6)) return null;
+    return RANGE_WORDS[range] ?? `a special-purpose IPv6 address (${range})`;
+  }
+  const range = ip.range();
+  if (range === 'unicast') return null;
+  return RANGE_WORDS[range] ?? `a special-purpose address (${range})`;
+}
+
+/** True for a literal IPv4 or IPv6 address (IPv6 with or without URL brackets). */
+export function isIpLiteral(host: string): boolean {
+  return ipaddr.isValid(host.replace(/^\[|\]$/g, ''));
+}
