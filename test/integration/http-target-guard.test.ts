@@ -101,7 +101,7 @@ describe('the http executor cannot be turned on Interlock itself or its network'
     const execute = { type: 'http', url: sink.url, method: 'PUT', body: { table: 'customers', rows: [1, 2] }, headers: { 'X-Request-Id': 'r1' } };
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://c', execute });
     const pending = await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
-    assert.deepEqual(pending.execute, { type: 'http', method: 'PUT', url: sink.url, body: { table: 'customers', rows: [1, 2] } });
+    assert.deepEqual(pending.execute, { type: 'http', method: 'PUT', url: sink.url, body: { table: 'customers', rows: [1, 2] }, headers: { 'X-Request-Id': 'r1' } });
     assert.equal(pending.decision.executeHash, `sha256:${createHash('sha256').update(canonicalize(execute)!).digest('hex')}`);
     await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
     await stack.call('erin@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
