@@ -1,12 +1,5 @@
-export { AuditWriter, type ActionProjection } from './writer';
-export { chainHash, eventBody, linkHash, GENESIS_HASH } from './chain';
-export { canonicalJson } from './canonical-json';
-export { queryAuditEvents, actionAuditEvents, streamAuditEvents, type AuditFilter } from './query';
-export { verifyTrail, type TrailVerification, type VerifyOptions } from './verify';
-export { TrailProblem } from './problems';
-export { createCheckpoint, checkpointStatement, type Checkpoint } from './checkpoint';
-export { Checkpointer } from './checkpointer';
-export { auditKeys, ensureDevSigningKey, parseSigningKey, parsePublicKey, publicKeyPem, keyIdOf, DEV_SIGNING_KEY_FILE, type AuditKeys, type CheckpointSigner } from './signing-key';
-export { exportAuditEvents, EXPORT_FORMATS, type ExportFormat } from './export';
-export { renderEvidenceReport, type EvidenceReport } from './evidence-report';
-export { normaliseControl, CONTROLS } from './controls';
+/** The audit trail: a hash-chained record of every step of every action, signed, verified and exported as evidence. */
+export { AuditWriter, chainHash, eventBody, linkHash, GENESIS_HASH, canonicalJson, toJsonValue, queryAuditEvents, actionAuditEvents, type HashedFields } from './trail';
+export { createCheckpoint, checkpointStatement, Checkpointer, auditKeys, ensureDevSigningKey, parseSigningKey, publicKeyPem } from './checkpoint';
+export { verifyTrail, copyLinkRange, copyOut, BinaryCopyReader, LINK_FIELD_COUNT, LinkHasher, writtenSeqOf, type TrailVerification, type VerifyOptions } from './verify';
+export { exportAuditEvents, EXPORT_FORMATS, renderEvidenceReport, type ExportFormat } from './evidence';

@@ -1,12 +1,9 @@
 import { createPublicKey, generateKeyPairSync, hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
-import { AuditWriter, canonicalJson, createCheckpoint, eventBody, GENESIS_HASH, linkHash, parseSigningKey, verifyTrail, type VerifyOptions } from '../audit';
+import { AuditWriter, BinaryCopyReader, canonicalJson, copyLinkRange, createCheckpoint, eventBody, GENESIS_HASH, LINK_FIELD_COUNT, LinkHasher, linkHash, parseSigningKey, verifyTrail, type VerifyOptions } from '../audit';
 import { openDatabase, type Database } from '../db';
 import type { Action } from '../domain/action';
-import { BinaryCopyReader } from '../audit/binary-copy';
-import { copyLinkRange } from '../audit/chain-links';
-import { LINK_FIELD_COUNT, LinkHasher } from '../audit/link-hasher';
 import { dropDatabaseOnceLeft } from '../test/support/database';
 
 export const name = 'audit';

@@ -29,7 +29,7 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_action_idx').on(t.actionId, t.seq), index('audit_events_type_idx').on(t.type, t.seq), index('audit_events_actor_idx').on(t.actor, t.seq), index('audit_events_at_idx').on(t.at)],
 );
 
-/** What `canonical` holds: the event's hashed fields (audit/chain.ts). */
+/** What `canonical` holds: the event's hashed fields (audit/trail/chain.ts). */
 export interface CanonicalEvent {
   seq: number;
   id: string;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { copyOut } from '../../audit/copy-out';
-import { BinaryCopyReader } from '../../audit/binary-copy';
+import { BinaryCopyReader, copyOut } from '../../audit';
 import { freshDatabase } from '../support/database';
 
 /**

@@ -7,8 +7,7 @@ import { describe, test } from 'node:test';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { AuditWriter, chainHash, GENESIS_HASH, verifyTrail } from '../../audit';
-import { canonicalJson } from '../../audit/canonical-json';
+import { AuditWriter, canonicalJson, chainHash, GENESIS_HASH, verifyTrail } from '../../audit';
 import { openDatabase } from '../../db';
 import { freshDatabase } from '../support/database';
 

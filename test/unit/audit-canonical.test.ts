@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import canonicalize from 'canonicalize';
-import { canonicalJson, toJsonValue } from '../../audit/canonical-json';
-import { chainHash, eventBody, GENESIS_HASH } from '../../audit/chain';
-import { BinaryCopyReader } from '../../audit/binary-copy';
-import { LINK_FIELD_COUNT, LinkHasher, writtenSeqOf } from '../../audit/link-hasher';
+import { BinaryCopyReader, canonicalJson, chainHash, eventBody, GENESIS_HASH, LINK_FIELD_COUNT, LinkHasher, toJsonValue, writtenSeqOf } from '../../audit';
 import type { AuditEvent } from '../../domain/audit-event';
 import { seededRandom as random } from '../support/random';
 

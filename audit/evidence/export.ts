@@ -1,8 +1,7 @@
-import type { Db } from '../db';
-import type { AuditEvent } from '../domain/audit-event';
-import { canonicalJson } from './canonical-json';
+import type { Db } from '../../db';
+import type { AuditEvent } from '../../domain/audit-event';
+import { canonicalJson, requestersOf, streamAuditEvents } from '../trail';
 import { EvidenceCollector, type EvidenceSummary } from './evidence';
-import { requestersOf, streamAuditEvents } from './query';
 
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: ExportFormat[] = ['jsonl', 'csv'];

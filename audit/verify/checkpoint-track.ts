@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import type { Db } from '../db';
-import { checkpointPage, signatureValid, type Checkpoint } from './checkpoint';
+import type { Db } from '../../db';
+import { checkpointPage, signatureValid, type Checkpoint } from '../checkpoint';
 import { TrailProblem } from './problems';
 
 export interface CheckpointFinding {

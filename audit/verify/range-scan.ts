@@ -1,4 +1,4 @@
-import type { Db } from '../db';
+import type { Db } from '../../db';
 import { readChainLinks } from './chain-links';
 
 /** A slice of the chain to check on its own: seq in (after, upTo], noting the computed hash at `hashesAt`. */
@@ -30,6 +30,9 @@ export interface RangeScan {
   /** Computed hash at each requested seq that was accepted. */
   hashes: Record<number, string>;
 }
+
+/** Checks one range; the default reads it in this process, `parallelScanner` in worker threads. */
+export type RangeScanner = { scan(range: SeqRange): Promise<RangeScan>; concurrency: number; close(): Promise<void> };
 
 export async function scanRange(db: Db, range: SeqRange): Promise<RangeScan> {
   const wanted = new Set(range.hashesAt);

@@ -1,10 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config';
+import { ConfigError } from '../../config';
 
 /** The key `npm start` generates under the data dir when INTERLOCK_AUDIT_SIGNING_KEY is unset. */
-export const DEV_SIGNING_KEY_FILE = 'audit-signing-key.pem';
+const DEV_SIGNING_KEY_FILE = 'audit-signing-key.pem';
 
 // DER prefixes that wrap a raw 32-byte Ed25519 seed or public key (RFC 8410).
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -33,7 +33,7 @@ export function parseSigningKey(text: string, variable = 'INTERLOCK_AUDIT_SIGNIN
 }
 
 /** INTERLOCK_AUDIT_PUBLIC_KEY: an SPKI PEM, or base64 of SPKI DER or of the raw 32-byte key. */
-export function parsePublicKey(text: string, variable = 'INTERLOCK_AUDIT_PUBLIC_KEY'): KeyObject {
+function parsePublicKey(text: string, variable = 'INTERLOCK_AUDIT_PUBLIC_KEY'): KeyObject {
   const trimmed = text.trim();
   let key: KeyObject;
   try {
@@ -50,7 +50,7 @@ export function parsePublicKey(text: string, variable = 'INTERLOCK_AUDIT_PUBLIC_
 }
 
 /** A short, stable name for a public key: the start of the SHA-256 of its SPKI encoding. */
-export function keyIdOf(publicKey: KeyObject): string {
+function keyIdOf(publicKey: KeyObject): string {
   return `ed25519:${createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex').slice(0, 16)}`;
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, inArray, lte, type SQL } from 'drizzle-orm';
-import type { Db } from '../db';
-import { auditEventData, auditEvents } from '../db/schema';
-import { AuditEventType, type AuditEvent } from '../domain/audit-event';
+import type { Db } from '../../db';
+import { auditEventData, auditEvents } from '../../db/schema';
+import { AuditEventType, type AuditEvent } from '../../domain/audit-event';
 import { storedEventColumns, toEvent } from './append-batch';
 
 export interface AuditFilter {

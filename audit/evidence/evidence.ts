@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../domain/audit-event';
-import { AuditEventType } from '../domain/audit-event';
+import type { AuditEvent } from '../../domain/audit-event';
+import { AuditEventType } from '../../domain/audit-event';
 import { CONTROLS, normaliseControl } from './controls';
 
 export type Outcome = 'autoAllowed' | 'approved' | 'denied' | 'expired' | 'cancelled';
@@ -202,7 +202,7 @@ export class EvidenceCollector {
 }
 
 /** Median and 95th percentile by nearest rank; null without data. */
-export function quantiles(values: number[]): { median: number | null; p95: number | null } {
+function quantiles(values: number[]): { median: number | null; p95: number | null } {
   if (values.length === 0) return { median: null, p95: null };
   const sorted = Float64Array.from(values).sort();
   const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];

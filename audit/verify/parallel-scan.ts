@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { RangeScan, SeqRange } from './range-scan';
-import type { RangeScanner } from './verify';
+import type { RangeScan, RangeScanner, SeqRange } from './range-scan';
 
 /**
  * Scans ranges in worker threads, each with its own Postgres connection, so hashing uses every core and

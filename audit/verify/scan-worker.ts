@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../db';
+import { openDatabase } from '../../db';
 import { scanRange, type SeqRange } from './range-scan';
 
 /** A worker thread of `parallelScanner`: its own connection, one range at a time, the scan posted back. */

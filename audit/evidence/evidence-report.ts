@@ -1,5 +1,5 @@
 import type { EvidenceSummary, Tally } from './evidence';
-import type { TrailVerification } from './verify';
+import type { TrailVerification } from '../verify';
 
 export interface EvidenceReport {
   generatedAt: string;

@@ -1,6 +1,6 @@
 import { getTableColumns } from 'drizzle-orm';
-import { actions } from '../db/schema';
-import type { Action } from '../domain/action';
+import { actions } from '../../db/schema';
+import type { Action } from '../../domain/action';
 
 /** An action's latest state, written in the same transaction as the events that describe the change. */
 export interface ActionProjection {

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { auditEvents } from '../db/schema';
+import type { Db } from '../../db';
+import { auditEvents } from '../../db/schema';
 import { writtenSeqOf } from './link-hasher';
 import { TrailProblem } from './problems';
 

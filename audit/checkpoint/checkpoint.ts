@@ -1,17 +1,21 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { asc, desc, gt, lte, and, max, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { auditCheckpoints, type CheckpointRow } from '../db/schema';
-import { canonicalJson } from './canonical-json';
-import { normaliseTime } from './chain';
-import { readHead } from './append-batch';
-import { CHECKPOINT_LOCK_KEY } from './locks';
+import type { Db } from '../../db';
+import { auditCheckpoints, type CheckpointRow } from '../../db/schema';
+import { canonicalJson, normaliseTime, readHead } from '../trail';
 import type { CheckpointSigner } from './signing-key';
 
 /** A signed statement that the chain's event `seq` has hash `hash`, naming the checkpoint before it. */
 export type Checkpoint = CheckpointRow;
 
-export const CHECKPOINT_STATEMENT_TYPE = 'interlock.audit.checkpoint.v1';
+const CHECKPOINT_STATEMENT_TYPE = 'interlock.audit.checkpoint.v1';
+
+/**
+ * Serialises checkpoints: each names the one before it, so two signers must not both extend the same one.
+ * Transaction-scoped, so a crashed holder never leaves it taken. 7_346_001 is the chain's own append lock,
+ * taken in SQL by `interlock_append_audit` (migrations 0004 and 0005).
+ */
+const CHECKPOINT_LOCK_KEY = 7_346_002;
 
 /**
  * The bytes that are signed: UTF-8 of the RFC 8785 canonical JSON of

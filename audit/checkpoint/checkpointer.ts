@@ -1,5 +1,5 @@
-import type { Db } from '../db';
-import type { Logger } from '../observability';
+import type { Db } from '../../db';
+import type { Logger } from '../../observability';
 import { createCheckpoint, type Checkpoint } from './checkpoint';
 import type { CheckpointSigner } from './signing-key';
 

@@ -1,10 +1,9 @@
 import { and, asc, gt, lte } from 'drizzle-orm';
 import pg, { type PoolClient } from 'pg';
-import type { Db } from '../db';
-import { auditEvents } from '../db/schema';
-import { storedEventColumns } from './append-batch';
+import type { Db } from '../../db';
+import { auditEvents } from '../../db/schema';
+import { linkHash, storedEventColumns } from '../trail';
 import { BinaryCopyReader } from './binary-copy';
-import { linkHash } from './chain';
 import { copyOut, type PayloadSink } from './copy-out';
 import { LINK_FIELD_COUNT, LINK_SELECT, LinkHasher, writtenSeqOf } from './link-hasher';
 

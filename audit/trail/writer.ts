@@ -1,9 +1,7 @@
-import type { Db } from '../db';
-import type { AuditEvent, NewAuditEvent } from '../domain/audit-event';
+import type { Db } from '../../db';
+import type { AuditEvent, NewAuditEvent } from '../../domain/audit-event';
 import { appendUntilWritten, link, prepare, readHead, sendBatch, type AppendAnswer, type Head, type Prepared } from './append-batch';
 import { projectionRows, type ActionProjection } from './projection';
-
-export type { ActionProjection } from './projection';
 
 interface Pending {
   events: Prepared[];

@@ -1,16 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { and, desc, eq, lt, lte, max, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { auditCheckpoints, auditEvents } from '../db/schema';
-import { GENESIS_HASH } from './chain';
-import { storedEventColumns, toEvent } from './append-batch';
-import { lastCheckpointId, toCheckpoint, type Checkpoint } from './checkpoint';
+import type { Db } from '../../db';
+import { auditCheckpoints, auditEvents } from '../../db/schema';
+import { lastCheckpointId, toCheckpoint, type Checkpoint } from '../checkpoint';
+import { GENESIS_HASH, storedEventColumns, toEvent } from '../trail';
 import { CheckpointTrack, type CheckpointFinding } from './checkpoint-track';
 import { diagnoseBrokenEvent, diagnoseBrokenLink, type Diagnosis } from './diagnose';
 import { parallelScanner } from './parallel-scan';
 import { TrailProblem } from './problems';
-import { scanRange, type RangeScan, type SeqRange } from './range-scan';
+import { scanRange, type RangeScan, type RangeScanner, type SeqRange } from './range-scan';
 
 export interface TrailVerification {
   ok: boolean;
@@ -30,9 +29,6 @@ export interface TrailVerification {
     unsignedEvents: number;
   };
 }
-
-/** Checks one range; the default reads it in this process, `parallelScanner` in worker threads. */
-export type RangeScanner = { scan(range: SeqRange): Promise<RangeScan>; concurrency: number; close(): Promise<void> };
 
 export interface VerifyOptions {
   /** Public keys by key id (`auditKeys(config).verifiers`); none means checkpoints cannot be checked. */

@@ -1,7 +1,7 @@
 import { desc, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { auditEvents, type CanonicalEvent } from '../db/schema';
-import type { AuditEvent, NewAuditEvent } from '../domain/audit-event';
+import type { Db } from '../../db';
+import { auditEvents, type CanonicalEvent } from '../../db/schema';
+import type { AuditEvent, NewAuditEvent } from '../../domain/audit-event';
 import { canonicalJson, toJsonValue } from './canonical-json';
 import { eventBody, GENESIS_HASH, linkHash, normaliseTime } from './chain';
 

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { AuditEvent } from '../domain/audit-event';
+import type { AuditEvent } from '../../domain/audit-event';
 import { canonicalJson } from './canonical-json';
 
 /** The `prevHash` of the first event. */
