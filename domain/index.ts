@@ -3,3 +3,4 @@ export * from './audit-event';
 export * from './principal';
 export * from './decision';
 export * from './action';
+export * from './secret-params';

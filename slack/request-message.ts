@@ -4,7 +4,7 @@ import type { ActionStatus } from '../domain/status';
 import { ActionId, VOTE_BLOCK_ID } from './interaction-ids';
 import { outcomeLine, resultLine, voteLine } from './decision-lines';
 import { clip, escapeText, mention, slackDate } from './mrkdwn';
-import { paramsForDisplay } from './redact-params';
+import { paramsForDisplay } from './params-display';
 
 export interface MessageContext {
   /** `${publicUrl}/v1/actions/<id>` */
