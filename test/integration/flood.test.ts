@@ -66,7 +66,9 @@ describe("one principal's flood does not starve the approvers", () => {
     const flooded = flood(FLOOD.requests, FLOOD.concurrency).finally(() => (flooding = false));
     const during: number[] = [];
     const reads: number[] = [];
-    for (const a of pending.slice(4)) {
+    // One vote every 100 ms from the flood's start, each followed by a read, so the samples spread over the flood.
+    await Promise.all(pending.slice(4).map(async (a, i) => {
+      await new Promise((r) => setTimeout(r, i * 100));
       const wasFlooding = flooding;
       const v = await vote(a.id);
       assert.equal(v.status, 200, `the approver's vote succeeds during the flood: ${JSON.stringify(v.body)}`);
@@ -75,7 +77,7 @@ describe("one principal's flood does not starve the approvers", () => {
       const started = performance.now();
       assert.equal((await stack.call(APPROVER, 'GET', `/v1/actions/${a.id}`)).status, 200);
       if (wasFlooding) reads.push(performance.now() - started);
-    }
+    }));
     const statuses = await flooded;
 
     const accepted = statuses.filter((s) => s.status === 202).length;
