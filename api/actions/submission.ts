@@ -1,5 +1,5 @@
 import type { Submission } from '../../domain/action';
-import { redactSecretParams } from '../../domain/secret-params';
+import { redactSecretParams } from '../../domain';
 import type { ActionWorkflowInput } from '../../workflows/messages';
 
 /**
