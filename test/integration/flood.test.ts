@@ -66,6 +66,7 @@ describe("one principal's flood does not starve the approvers", () => {
     const flooded = flood(FLOOD.requests, FLOOD.concurrency).finally(() => (flooding = false));
     const during: number[] = [];
     const reads: number[] = [];
+    const probes: number[] = [];
     // One vote every 100 ms from the flood's start, each followed by a read, so the samples spread over the flood.
     await Promise.all(pending.slice(4).map(async (a, i) => {
       await new Promise((r) => setTimeout(r, i * 100));
@@ -77,6 +78,9 @@ describe("one principal's flood does not starve the approvers", () => {
       const started = performance.now();
       assert.equal((await stack.call(APPROVER, 'GET', `/v1/actions/${a.id}`)).status, 200);
       if (wasFlooding) reads.push(performance.now() - started);
+      const probed = performance.now();
+      await fetch(`${stack.url}/healthz`);
+      if (wasFlooding) probes.push(performance.now() - probed);
     }));
     const statuses = await flooded;
 
@@ -88,6 +92,7 @@ describe("one principal's flood does not starve the approvers", () => {
       `approver votes without flood: ${figures(quiet)}`,
       during.length ? `approver votes during flood: ${figures(during)}` : 'approver votes during flood: none (the flood ended before the first vote)',
       reads.length ? `approver GET during flood: ${figures(reads)}` : '',
+      probes.length ? `GET /healthz during flood (the API process alone, no Temporal): ${figures(probes)}` : '',
     ].filter(Boolean);
     for (const line of report) {
       console.log(line);
