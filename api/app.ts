@@ -44,8 +44,8 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(authPlugin, { services });
-  // Per principal, after authentication; a runaway agent is slowed down, not the whole API.
+  // Per principal, after authentication; a runaway agent is slowed down, not the whole API. Registered before
+  // auth, which counts unauthenticated requests per address on the same plugin (api/limits/address-budget.ts).
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: services.config.rateLimitPerMinute,
@@ -54,6 +54,7 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
     allowList: (req) => !req.principal,
     errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
+  await app.register(authPlugin, { services });
 
   const actions = new ActionService(services, temporal);
   await app.register(healthRoutes, { services, temporal });

@@ -36,6 +36,12 @@ export interface Config {
   logLevel: string;
   /** Requests a minute per principal before 429. */
   rateLimitPerMinute: number;
+  /** Unauthenticated requests (no token, a bad token, open routes but probes and metrics) a minute per client address. */
+  rateLimitAnonPerMinute: number;
+  /** Workflow starts (submissions) a minute per principal. */
+  startLimitPerMinute: number;
+  /** Submissions one principal may have in flight at once. */
+  submitConcurrency: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -114,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: flag(env, 'INTERLOCK_DB_MIGRATE', true),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimitPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT', 1200),
+    rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
+    startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
+    submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
   };
 }
 

@@ -4,3 +4,4 @@ export * from './principal';
 export * from './identity';
 export * from './decision';
 export * from './action';
+export * from './secret-params';

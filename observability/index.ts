@@ -21,7 +21,7 @@ export function createMetrics() {
     registry,
     httpRequests: new Counter({ name: 'interlock_http_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
     httpDuration: new Histogram({ name: 'interlock_http_request_duration_seconds', help: 'API latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
-    submissions: new Counter({ name: 'interlock_actions_submitted_total', help: 'Actions submitted', labelNames: ['environment'], registers: [registry] }),
+    submissions: new Counter({ name: 'interlock_actions_submitted_total', help: 'Actions submitted; action and environment values the policy does not name are "other"', labelNames: ['action', 'environment'], registers: [registry] }),
     failedClosed: new Counter({ name: 'interlock_actions_failed_closed_total', help: 'Actions closed (denied before approval, failed after) because a step could not be made after its bounded retries', labelNames: ['status', 'activity'], registers: [registry] }),
     votes: new Counter({ name: 'interlock_votes_total', help: 'Votes by outcome', labelNames: ['via', 'result'], registers: [registry] }),
   };

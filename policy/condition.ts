@@ -1,5 +1,6 @@
 import { CEL_VARIABLES, policyEnvironment } from './cel-environment';
 import { actionGuard, type ActionGuard } from './action-index';
+import { collectNames, noNames, type PolicyNames } from './named-values';
 import type { RuleDefinition } from './types';
 import type { ProblemList } from './problem-list';
 
@@ -8,6 +9,8 @@ export interface Condition {
   test: (activation: object) => unknown;
   /** Must hold for the condition to be true; null = no such test. Lets evaluation skip rules without running CEL. */
   guard: ActionGuard | null;
+  /** The action and environment values the condition names, for bounded metric labels. */
+  names: PolicyNames;
 }
 
 interface CelError {
@@ -16,7 +19,7 @@ interface CelError {
   range?: { start: number; end: number };
 }
 
-const NEVER: Condition = { test: () => false, guard: () => false };
+const NEVER: Condition = { test: () => false, guard: () => false, names: noNames() };
 
 /** Compiles `rule.when`; on a syntax or type error records a problem at the right line and returns a never-matching condition. */
 export function compileCondition(rule: RuleDefinition, index: number, problems: ProblemList): Condition {
@@ -46,7 +49,9 @@ export function compileCondition(rule: RuleDefinition, index: number, problems: 
     report({ message: `the condition yields ${checked.type}, not bool; write a comparison such as action == "db.export"` }, 'CEL type error');
     return NEVER;
   }
-  return { test: parsed, guard: actionGuard(parsed.ast) };
+  const names = noNames();
+  collectNames(parsed.ast, names);
+  return { test: parsed, guard: actionGuard(parsed.ast), names };
 }
 
 function summary(err: CelError): string {

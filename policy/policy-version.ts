@@ -2,6 +2,7 @@ import type { PolicyDecision } from '../domain';
 import { Activation } from './activation';
 import { celErrorText, type Condition } from './condition';
 import { copyDecision, defaultDecision, failClosedDecision, ruleDecision } from './decisions';
+import { labelOf, noNames, type LabelVariable, type PolicyNames } from './named-values';
 import type { CompiledPolicy, PolicyDefaults, PolicyExplanation, PolicyInput, RuleDefinition, TraceStep } from './types';
 
 interface CompiledRule {
@@ -21,11 +22,22 @@ export class PolicyVersion implements CompiledPolicy {
   private readonly compiled: readonly CompiledRule[];
   private readonly fallback: PolicyDecision;
   private readonly candidates = new Map<string, readonly CompiledRule[]>();
+  private readonly names: PolicyNames = noNames();
 
   constructor(readonly version: string, readonly source: string, readonly defaults: PolicyDefaults, rules: { definition: RuleDefinition; condition: Condition }[]) {
     this.rules = Object.freeze(rules.map((r) => r.definition));
     this.compiled = rules.map((r) => ({ ...r, decision: ruleDecision(r.definition, version, defaults, source) }));
     this.fallback = defaultDecision(version, defaults);
+    for (const { condition } of rules) {
+      for (const variable of ['action', 'environment'] as const) {
+        condition.names[variable].exact.forEach((v) => this.names[variable].exact.add(v));
+        condition.names[variable].prefixes.forEach((p) => this.names[variable].prefixes.add(p));
+      }
+    }
+  }
+
+  labelFor(variable: LabelVariable, value: string): string {
+    return labelOf(this.names[variable], value);
   }
 
   evaluate(input: PolicyInput): PolicyDecision {

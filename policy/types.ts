@@ -1,4 +1,5 @@
 import type { ApproverSet, DecisionOutcome, EscalationTier, PolicyDecision } from '../domain';
+import type { LabelVariable } from './named-values';
 
 /** What a rule's CEL condition sees: one submission and who made it. */
 export interface PolicyInput {
@@ -91,4 +92,9 @@ export interface CompiledPolicy {
   readonly rules: readonly RuleDefinition[];
   evaluate(input: PolicyInput): PolicyDecision;
   explain(input: PolicyInput): PolicyExplanation;
+  /**
+   * A metric label for a submitted `action` or `environment`: the value when a condition names it, `<prefix>*`
+   * when it matches a named `startsWith` prefix, else `other`; so callers cannot create series without bound.
+   */
+  labelFor(variable: LabelVariable, value: string): string;
 }

@@ -7,6 +7,8 @@ import { slackPayloadProblem } from './payload-schema';
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** Slack shows the user an error when a request is not acknowledged within 3 s. */
 const ACK_DEADLINE_MS = 3000;
+/** Slack's own bound on clock difference, applied both ways. */
+const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 type Outcome = { acked: true; response: unknown } | { acked: false; error?: unknown };
 
@@ -65,17 +67,21 @@ export class FastifyReceiver implements Receiver {
     return reply.code(404).send(new ApiError(404, ErrorCode.notFound, 'no handler for this Slack request').body());
   }
 
-  /** Slack's signing scheme, checked by Bolt itself: HMAC-SHA256 over `v0:{timestamp}:{raw body}`, at most 5 minutes old. */
+  /** Slack's signing scheme, checked by Bolt itself: HMAC-SHA256 over `v0:{timestamp}:{raw body}`, at most 5 minutes old; and not from the future. */
   private verify(req: FastifyRequest, raw: string): string | null {
     const signature = header(req, 'x-slack-signature');
     const timestamp = header(req, 'x-slack-request-timestamp');
     if (!signature || !timestamp) return 'missing X-Slack-Signature or X-Slack-Request-Timestamp: only Slack may call /slack/events';
     try {
       verifySlackRequest({ signingSecret: this.opts.signingSecret, body: raw, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) } });
-      return null;
     } catch (err) {
       return `${(err as Error).message}; check SLACK_SIGNING_SECRET and the server clock`;
     }
+    // Bolt refuses only the past; a request stamped ahead would stay replayable until 5 minutes after that stamp.
+    if (Number(timestamp) > Math.floor(Date.now() / 1000) + MAX_CLOCK_SKEW_SECONDS) {
+      return `x-slack-request-timestamp is more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes in the future; check the server clock`;
+    }
+    return null;
   }
 
   /** Hands the request to Bolt and settles at the first ack (or when Bolt finishes without one). */

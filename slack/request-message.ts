@@ -4,7 +4,8 @@ import type { ActionStatus } from '../domain/status';
 import { ActionId, VOTE_BLOCK_ID } from './interaction-ids';
 import { outcomeLine, resultLine, voteLine } from './decision-lines';
 import { clip, escapeText, mention, slackDate } from './mrkdwn';
-import { paramsForDisplay, redactSecrets } from './redact-params';
+import { redactSecretParams } from '../domain';
+import { paramsForDisplay } from './params-display';
 
 export interface MessageContext {
   /** `${publicUrl}/v1/actions/<id>` */
@@ -83,7 +84,7 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
 function requestLine(execute: Action['execute']): string {
   const target = `*Will send*\n\`${escapeText(execute.method ?? 'POST')} ${escapeText(clip(execute.url ?? '', 1000)).replace(/`/g, "'")}\``;
   if (execute.body === undefined) return `${target}\n_no body_`;
-  const body = clip(JSON.stringify(redactSecrets(execute.body), null, 2) ?? '', 1800);
+  const body = clip(JSON.stringify(redactSecretParams(execute.body), null, 2) ?? '', 1800);
   return `${target}\n\`\`\`${escapeText(body).replace(/```/g, "'''")}\`\`\``;
 }
 

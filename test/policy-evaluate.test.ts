@@ -171,3 +171,62 @@ describe('validateSubmission', () => {
     assert.match(problems[0].message, /params are 71 bytes as JSON; rule "prod-data-export" allows at most 64/);
   });
 });
+
+describe('the 64 KiB default for max_params_bytes', () => {
+  const params = { blob: 'x'.repeat(64 * 1024) }; // 65,547 bytes as JSON: just over 64 KiB
+
+  test('applies where the matching rule sets none, naming the rule, the size and the limit', () => {
+    const decision = policy.evaluate(input({ action: 'read.table', environment: 'staging' }));
+    assert.equal(decision.ruleId, 'read-only');
+    const problems = validateSubmission(decision, { params });
+    assert.equal(problems.length, 1);
+    assert.deepEqual([problems[0].field, problems[0].ruleId], ['params', 'read-only']);
+    assert.match(problems[0].message, /params are 65547 bytes as JSON; rule "read-only" sets no max_params_bytes, so the default of 65536 bytes \(64 KiB\) applies/);
+  });
+
+  test('applies when no rule matched, naming the default', () => {
+    const decision = policy.evaluate(input({ action: 'k8s.deploy' }));
+    assert.equal(decision.ruleId, null);
+    const problems = validateSubmission(decision, { params });
+    assert.deepEqual([problems[0]?.field, problems[0]?.ruleId], ['params', null]);
+    assert.match(problems[0].message, /params are 65547 bytes as JSON; the default allows at most 65536 bytes \(64 KiB\)/);
+  });
+
+  test('params of exactly 64 KiB as JSON pass', () => {
+    const decision = policy.evaluate(input({ action: 'read.table', environment: 'staging' }));
+    const exact = { blob: 'x'.repeat(64 * 1024 - '{"blob":""}'.length) };
+    assert.equal(Buffer.byteLength(JSON.stringify(exact)), 65536);
+    assert.deepEqual(validateSubmission(decision, { params: exact }), []);
+  });
+});
+
+describe('metric labels are the values the policy names', () => {
+  const named = compilePolicy(`version: 1
+defaults: {decision: deny, timeout: 1h}
+rules:
+  - id: reads
+    when: action.startsWith("read.") && environment != "production"
+    decision: allow
+  - id: exports
+    when: (action == "db.export" || action in ["db.copy", "db.dump"]) && environment in ["production", "staging"]
+    decision: allow
+  - id: mirrored
+    when: '"iam.grant" == action && "dev" == environment'
+    decision: allow
+  - id: envs
+    when: environment.startsWith("eu-")
+    decision: allow
+`);
+
+  test('an action or environment the policy names is its own label; a prefix match is labelled by the prefix', () => {
+    for (const a of ['db.export', 'db.copy', 'db.dump', 'iam.grant']) assert.equal(named.labelFor('action', a), a);
+    assert.equal(named.labelFor('action', 'read.customers'), 'read.*');
+    for (const e of ['production', 'staging', 'dev']) assert.equal(named.labelFor('environment', e), e);
+    assert.equal(named.labelFor('environment', 'eu-west-1'), 'eu-*');
+  });
+
+  test('anything else is "other", so callers cannot grow the series without bound', () => {
+    for (const a of ['db.exports', 'read', 'x'.repeat(200), 'production']) assert.equal(named.labelFor('action', a), 'other');
+    for (const e of ['prod', 'default', 'db.export', `env-${Math.random()}`]) assert.equal(named.labelFor('environment', e), 'other');
+  });
+});

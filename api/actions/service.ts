@@ -49,12 +49,14 @@ export class ActionService {
     const refused = executeProblems(input.submission.execute, this.services.config.httpAllowPrivate);
     if (refused.length > 0) throw executeRefusal(refused);
     if (input.submission.execute.type === 'http') input.executeHash = executeHash(input.submission.execute);
-    const decision = this.services.policy.current().evaluate(policyInputFor(input));
+    const policy = this.services.policy.current();
+    const decision = policy.evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
 
     let replayed = false;
     if (idempotencyKey !== undefined) {
+      // Over the raw body, secrets included: a hash keeps none, and two different secrets are two different bodies.
       const bodyHash = createHash('sha256').update(canonicalize(body) ?? '').digest('hex');
       const inserted = await this.db.insert(idempotencyKeys).values({ principalId: requester.id, key: idempotencyKey, bodyHash, actionId: input.id }).onConflictDoNothing().returning();
       if (inserted.length === 0) {
@@ -80,7 +82,8 @@ export class ActionService {
           { key: SearchAttributes.risk, value: 'none' },
         ] as never,
       });
-      this.services.metrics.submissions.inc({ environment: input.submission.environment });
+      // Here, after a start that did happen: an idempotent replay finds the workflow started and is not counted again.
+      this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
     } catch (err) {
       // Two requests with one key race: whichever starts the workflow second finds it started. Same action.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;

@@ -8,6 +8,7 @@ import { ACTION_STATUSES } from '../../domain/status';
 import type { Services } from '../../stack/services';
 import type { ActionService } from '../actions/service';
 import { ApiError, ErrorCode, errorResponses } from '../errors';
+import { createSubmissionAdmission } from '../limits/submission-admission';
 import { AuditEventSchema } from './audit';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^act_[0-9A-Za-z]{1,64}$', description: 'action id (also the Temporal workflow id)' }) });
@@ -17,18 +18,24 @@ const security = [{ bearer: [] }];
 export async function actionRoutes(app: FastifyInstance, { services, actions }: { services: Services; actions: ActionService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const withLinks = (a: Action): Action => ({ ...a, links: { self: `/v1/actions/${a.id}`, temporalUi: temporalUiLink(services.config, a.id) } });
+  const admit = createSubmissionAdmission(app, services.config);
 
   r.post('/v1/actions', {
     schema: {
       tags, security, summary: 'Submit an action for policy and approval',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: SubmissionSchema,
-      response: { 202: ActionSchema, ...errorResponses(400, 401, 422) },
+      response: { 202: ActionSchema, ...errorResponses(400, 401, 422, 429) },
     },
   }, async (req, reply) => {
-    const { action } = await actions.submit(req.principal, req.body, req.headers['idempotency-key']);
-    reply.code(202).header('location', `/v1/actions/${action.id}`);
-    return withLinks(action);
+    const admitted = await admit(req, reply);
+    try {
+      const { action } = await actions.submit(req.principal, req.body, req.headers['idempotency-key']);
+      reply.code(202).header('location', `/v1/actions/${action.id}`);
+      return withLinks(action);
+    } finally {
+      admitted.release();
+    }
   });
 
   r.get('/v1/actions/:id', {

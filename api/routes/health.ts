@@ -4,7 +4,7 @@ import type { Services } from '../../stack/services';
 
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
 export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: Services; temporal: Client }) {
-  const config = { public: true };
+  const config = { public: true, probe: true };
   app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ ok: true }));
 
   app.get('/readyz', { config, schema: { tags: ['health'], summary: 'Readiness: Temporal, database and policy' } }, async (_req, reply) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Action } from '../../domain/action';
-import { paramsForDisplay, redactSecrets } from '../../slack/redact-params';
+import { paramsForDisplay } from '../../slack/params-display';
 import { requestMessage } from '../../slack/request-message';
 
 const ctx = { actionUrl: (id: string) => `https://interlock.example/v1/actions/${id}`, temporalUrl: (id: string) => `https://temporal.example/${id}`, slackIdsOf: () => ['U0CAROL'] };
@@ -22,8 +22,8 @@ function action(overrides: Partial<Action> = {}): Action {
 
 describe('the Slack request message', () => {
   test('secret-looking keys are redacted at any depth, other values kept', () => {
-    const redacted = redactSecrets({ user: 'x', PASSWORD: 'p', passwd: 'p', db: { authHeader: 'a', port: 5432, creds: [{ credential: 'c', apiKey: 'k' }] }, sessionToken: 't', secret_name: 's' });
-    assert.deepEqual(redacted, { user: 'x', PASSWORD: '[redacted]', passwd: '[redacted]', db: { authHeader: '[redacted]', port: 5432, creds: [{ credential: '[redacted]', apiKey: '[redacted]' }] }, sessionToken: '[redacted]', secret_name: '[redacted]' });
+    const shown = JSON.parse(paramsForDisplay({ user: 'x', PASSWORD: 'p', passwd: 'p', db: { authHeader: 'a', port: 5432, creds: [{ credential: 'c', apiKey: 'k' }] }, sessionToken: 't', secret_name: 's', tokenizer: 'bpe' }));
+    assert.deepEqual(shown, { user: 'x', PASSWORD: '[redacted]', passwd: '[redacted]', db: { authHeader: '[redacted]', port: 5432, creds: [{ credential: '[redacted]', apiKey: '[redacted]' }] }, sessionToken: '[redacted]', secret_name: '[redacted]', tokenizer: 'bpe' });
   });
 
   test('large parameters are cut, and every block stays inside Slack\'s limits', () => {

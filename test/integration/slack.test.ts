@@ -101,7 +101,7 @@ describe('Slack: approvers decide from the request message, as safely as through
     assert.equal((await stack.call(AUDITOR, 'GET', `/v1/actions/${a.id}`)).body.approvals.length, 0);
   });
 
-  test('a forged signature, a stale timestamp or no signature is 401 and changes nothing', async () => {
+  test('a forged signature, a stale or future timestamp or no signature is 401 and changes nothing', async () => {
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/forged' });
     const post = await requestFor(a.id);
     const payload = buttonClick({ user: 'U0BOB', actionId: 'interlock_approve', value: a.id, channel: post.body.channel, messageTs: tsOf(post) });
@@ -113,6 +113,11 @@ describe('Slack: approvers decide from the request message, as safely as through
     const stale = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, payload, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     assert.equal(stale.status, 401);
     assert.match(stale.body.error.message, /stale/);
+    // Bolt only refuses the past: a request signed "from the future" could otherwise be replayed until that time plus 5 minutes.
+    const future = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, payload, { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 });
+    assert.equal(future.status, 401);
+    assert.equal(future.body.error.code, 'unauthorized');
+    assert.match(future.body.error.message, /in the future/);
     const unsigned = await fetch(`${stack.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stale.raw });
     assert.equal(unsigned.status, 401);
 

@@ -79,6 +79,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     INTERLOCK_WEBHOOK_SECRET: 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64'),
     INTERLOCK_RATE_LIMIT: '1000000', // tests poll hard; the rate-limit test sets its own
+    INTERLOCK_RATE_LIMIT_ANON: '1000000', // every test client shares 127.0.0.1; the limits tests set their own
+    INTERLOCK_START_LIMIT: '1000000',
+    INTERLOCK_SUBMIT_CONCURRENCY: '1000000',
     ...opts.env,
   });
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });

@@ -1,0 +1,31 @@
+/** What a params value whose key looks like a secret is replaced with, wherever it is kept or shown. */
+export const REDACTED = '[redacted]';
+
+/** Words of a key that make its value a secret. Plurals only where a collection of them is still secret (`max_tokens` is a model setting, not a token). */
+const SECRET_WORDS = new Set(['password', 'passwords', 'passwd', 'secret', 'secrets', 'token', 'credential', 'credentials', 'apikey', 'auth', 'authorization']);
+/** Two adjacent words that name a secret together, though neither does alone (`primary_key`, `api_version` are not secrets). */
+const SECRET_PAIRS = [['api', 'key'], ['private', 'key']];
+
+/**
+ * The words of a key: split on anything not a letter or digit (`_ - . ` and so on), then at case changes
+ * (`apiKey`, `APIKey`) and between letters and digits (`password2`). So `db_password` and `apiToken` are secret
+ * keys, while `tokenizer` and `secretary` are single words that merely begin like one.
+ */
+function wordsOf(key: string): string[] {
+  return key.split(/[^A-Za-z0-9]+/).flatMap((part) => part.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? []).map((w) => w.toLowerCase());
+}
+
+/** Whether the value under `key` is a secret by its name. */
+export function isSecretKey(key: string): boolean {
+  const words = wordsOf(key);
+  return words.some((w, i) => SECRET_WORDS.has(w) || SECRET_PAIRS.some(([a, b]) => w === a && words[i + 1] === b));
+}
+
+/** A copy of `value` with the value of every secret-looking key replaced by `[redacted]`, at any depth, through arrays. */
+export function redactSecretParams<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(redactSecretParams) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? REDACTED : redactSecretParams(v)])) as T;
+  }
+  return value;
+}
