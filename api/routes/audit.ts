@@ -5,7 +5,7 @@ import { auditKeys, queryAuditEvents, verifyTrail } from '../../audit';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit-event';
 import type { Services } from '../../stack/services';
 import { isAuditor } from '../actions/access';
-import { errorResponses, forbidden } from '../errors';
+import { authenticatedErrors, forbidden } from '../errors';
 
 export const AuditEventSchema = Type.Object({
   seq: Type.Integer(),
@@ -56,10 +56,10 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
         type: Type.Optional(Type.Union(AUDIT_EVENT_TYPES.map((t) => Type.Literal(t)))),
         from: Type.Optional(Type.String({ format: 'date-time' })),
         to: Type.Optional(Type.String({ format: 'date-time' })),
-        cursor: Type.Optional(Type.Integer({ minimum: 0, description: 'the nextCursor of the previous page' })),
+        cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the nextCursor of the previous page' })),
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
       }),
-      response: { 200: Type.Object({ items: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...errorResponses(400, 401, 403) },
+      response: { 200: Type.Object({ items: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...authenticatedErrors(403) },
     },
   }, async (req) => {
     const q = req.query;
@@ -71,7 +71,7 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
     schema: {
       tags, security, summary: 'Verify the audit trail (auditors)',
       description: 'Recomputes every event hash from seq 1 and checks every signed checkpoint against the chain and the audit public key.',
-      response: { 200: VerificationSchema, ...errorResponses(401, 403) },
+      response: { 200: VerificationSchema, ...authenticatedErrors(403) },
     },
   }, async () => verifyTrail(services.database.db, { verifiers: keys.verifiers, parallel: databaseUrl ? { databaseUrl } : undefined }));
 }

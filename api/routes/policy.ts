@@ -6,7 +6,7 @@ import { SubmissionSchema } from '../../domain/action';
 import { validateSubmission } from '../../policy';
 import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
-import { errorResponses } from '../errors';
+import { bodyErrors } from '../errors';
 
 export async function policyRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -23,7 +23,7 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
           problems: Type.Array(Type.Record(Type.String(), Type.Unknown())),
           policyVersion: Type.String(),
         }),
-        ...errorResponses(400, 401),
+        ...bodyErrors(),
       },
     },
   }, async (req) => {

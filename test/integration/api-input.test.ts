@@ -83,6 +83,29 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal((await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=301`)).status, 400);
   });
 
+  test('cancel takes no body at all, or {"reason": ...}: both cancel', async () => {
+    const pending = async () => {
+      const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/customers', environment: 'production', justification: 'cancel test' });
+      return (await stack.until(BOT, a.id, (x) => x.status === 'pending_approval')).id;
+    };
+    const bareId = await pending();
+    const bare = await fetch(`${stack.url}/v1/actions/${bareId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${stack.tokens[BOT]}` } });
+    const bareBody = (await bare.json()) as { status: string };
+    assert.equal(bare.status, 200, JSON.stringify(bareBody));
+    assert.equal(bareBody.status, 'cancelled');
+    const reasonId = await pending();
+    const withReason = await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 'no longer needed' });
+    assert.equal(withReason.status, 200, JSON.stringify(withReason.body));
+    assert.equal(withReason.body.status, 'cancelled');
+    assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 42 })).status, 400);
+  });
+
+  test('an audit cursor beyond the largest safe integer is 400, not a database error', async () => {
+    const res = await stack.call('dave@example.com', 'GET', '/v1/audit?cursor=11145556630911120000000');
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.error.details[0].field, 'querystring.cursor');
+  });
+
   test('a forged list cursor is 400; an unknown route is 404 in the contract shape', async () => {
     assert.equal((await stack.call(BOT, 'GET', '/v1/actions?cursor=garbage')).status, 400);
     const res = await stack.call(BOT, 'GET', '/v1/nothing');
