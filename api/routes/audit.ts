@@ -5,7 +5,7 @@ import { auditKeys, queryAuditEvents, verifyTrail } from '../../audit';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit-event';
 import type { Services } from '../../stack/services';
 import { isAuditor } from '../actions/access';
-import { authenticatedErrors, forbidden } from '../errors';
+import { ApiError, authenticatedErrors, ErrorCode, forbidden } from '../errors';
 
 export const AuditEventSchema = Type.Object({
   seq: Type.Integer(),
@@ -63,7 +63,9 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
     },
   }, async (req) => {
     const q = req.query;
-    const page = await queryAuditEvents(services.database.db, { actionId: q.action_id, actor: q.actor, type: q.type, from: q.from, to: q.to, afterSeq: q.cursor, limit: q.limit });
+    const from = storableInstant(q.from, 'from');
+    const to = storableInstant(q.to, 'to');
+    const page = await queryAuditEvents(services.database.db, { actionId: q.action_id, actor: q.actor, type: q.type, from, to, afterSeq: q.cursor, limit: q.limit });
     return { items: page.events, nextCursor: page.nextCursor };
   });
 
@@ -74,4 +76,18 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
       response: { 200: VerificationSchema, ...authenticatedErrors(403) },
     },
   }, async () => verifyTrail(services.database.db, { verifiers: keys.verifiers, parallel: databaseUrl ? { databaseUrl } : undefined }));
+}
+
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * A query date-time in UTC within years 1 to 9999. RFC 3339 allows year 0, offsets up to 23:59 and leap
+ * seconds; Postgres refuses the first two, so the bound is applied here (no event lies outside it anyway).
+ */
+function storableInstant(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new ApiError(400, ErrorCode.invalidRequest, `${field} is not a date-time this API can read; send e.g. 2026-11-01T00:00:00Z`, [{ field: `querystring.${field}`, message: 'unreadable date-time' }]);
+  return new Date(Math.min(Math.max(at, FIRST_INSTANT), LAST_INSTANT)).toISOString();
 }

@@ -106,6 +106,15 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal(res.body.error.details[0].field, 'querystring.cursor');
   });
 
+  test('audit dates Postgres cannot store (year 0, an offset past 15:59) are bounded, not a database error', async () => {
+    const res = await stack.call('dave@example.com', 'GET', `/v1/audit?from=${encodeURIComponent('0162-08-07T04:57:10.11-20:47')}&to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(res.body.items.length > 0);
+    const none = await stack.call('dave@example.com', 'GET', `/v1/audit?to=${encodeURIComponent('0000-01-01T00:00:00+01:00')}`);
+    assert.equal(none.status, 200, JSON.stringify(none.body));
+    assert.equal(none.body.items.length, 0);
+  });
+
   test('a forged list cursor is 400; an unknown route is 404 in the contract shape', async () => {
     assert.equal((await stack.call(BOT, 'GET', '/v1/actions?cursor=garbage')).status, 400);
     const res = await stack.call(BOT, 'GET', '/v1/nothing');
