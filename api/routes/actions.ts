@@ -71,6 +71,8 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
       response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },
     },
   }, async (req) => {
+    // Someone who may not read the action learns nothing, not even that it exists (404, not 403).
+    await actions.get(req.principal, req.params.id);
     try {
       const action = await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api');
       services.metrics.votes.inc({ via: 'api', result: 'accepted' });
