@@ -11,6 +11,7 @@ import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
+import { unavailableDependency } from './unavailable';
 import { validatorCompiler } from './validation';
 
 export interface ApiOptions {
@@ -86,6 +87,11 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
   if (err instanceof SyntaxError || (err.statusCode && err.statusCode < 500)) {
     const status = err.statusCode ?? 400;
     return reply.code(status).send(new ApiError(status, ErrorCode.invalidRequest, err.message).body());
+  }
+  const down = unavailableDependency(err);
+  if (down) {
+    req.log.warn({ err }, `${down} unavailable`);
+    return reply.code(503).header('retry-after', '5').send(new ApiError(503, ErrorCode.unavailable, `${down} is unavailable right now; retry in a few seconds (a submission with the same Idempotency-Key)`).body());
   }
   req.log.error({ err }, 'unhandled error');
   return reply.code(500).send(new ApiError(500, ErrorCode.internal, 'internal error; the request may not have been applied, retry with the same Idempotency-Key').body());

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { actions } from '../../db/schema';
+import { freshDatabase } from '../support/database';
 import { startStack, type TestStack } from '../support/stack';
 
 const BOT = 'svc:etl-bot';
@@ -166,5 +168,50 @@ describe('rate limiting is per principal', () => {
     const limited = await stack.call('svc:etl-bot', 'GET', '/v1/actions?limit=1');
     assert.equal(limited.body.error.code, 'rate_limited');
     assert.equal((await stack.call('bob@example.com', 'GET', '/v1/actions?limit=1')).status, 200);
+  });
+});
+
+describe('a database that goes away is 503 with Retry-After, not 500', () => {
+  // A real TCP hop between the API and Postgres that the test can cut, as a network partition would.
+  let stack: TestStack;
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let cut = false;
+  const sockets = new Set<net.Socket>();
+  const hop = net.createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = net.connect(5432, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  before(async () => {
+    db = await freshDatabase();
+    await new Promise<void>((r) => hop.listen(0, '127.0.0.1', r));
+    const url = new URL(db.url ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    url.port = String((hop.address() as net.AddressInfo).port);
+    stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+  });
+  after(async () => {
+    cut = false;
+    await stack?.stop();
+    hop.close();
+    await db?.drop();
+  });
+
+  test('with the database unreachable an authenticated route answers 503 unavailable; it recovers when it is back', async () => {
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions')).status, 200);
+    cut = true;
+    for (const s of sockets) s.destroy();
+    const res = await fetch(`${stack.url}/v1/actions`, { headers: { authorization: `Bearer ${stack.tokens[BOT]}` } });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 503, JSON.stringify(body));
+    assert.equal(body.error.code, 'unavailable');
+    assert.match(body.error.message, /database/);
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+    cut = false;
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions')).status, 200);
   });
 });
