@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Services } from '../stack/services';
 import { ActionService } from './actions/service';
 import { ApiError, ErrorCode, ErrorSchema } from './errors';
+import { withOptionalBodies } from './openapi';
 import { authPlugin } from './plugins/auth';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
@@ -40,6 +41,7 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
       info: { title: 'Interlock API', version: '1.0.0', description: 'The approval layer between agents/pipelines and privileged production actions.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from `npx interlock token create <principal>`' } } },
     },
+    transformObject: (doc) => withOptionalBodies((doc as { openapiObject: never }).openapiObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { services });

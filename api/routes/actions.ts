@@ -8,6 +8,7 @@ import { ACTION_STATUSES } from '../../domain/status';
 import type { Services } from '../../stack/services';
 import type { ActionService } from '../actions/service';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
+import { OPTIONAL_BODY } from '../openapi';
 import { AuditEventSchema } from './audit';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^act_[0-9A-Za-z]{1,64}$', description: 'action id (also the Temporal workflow id)' }) });
@@ -90,6 +91,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
     },
     schema: {
       tags, security, summary: 'Cancel a non-terminal action (the requester or an admin)',
+      [OPTIONAL_BODY]: true,
       params: IdParams,
       body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
       response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },

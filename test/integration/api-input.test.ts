@@ -137,6 +137,21 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     }
   });
 
+  test('the OpenAPI document lists what each route can answer: 400/401/429/503 behind a token, 413/415 with a body', async () => {
+    const doc = (await stack.call(null, 'GET', '/docs/json')).body;
+    for (const [route, methods] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(methods)) {
+        const documented = Object.keys(op.responses);
+        const needs = [...(op.security ? ['400', '401', '429', '503'] : ['429']), ...(op.requestBody ? ['413', '415'] : [])];
+        for (const status of needs) assert.ok(documented.includes(status), `${method.toUpperCase()} ${route} documents ${status} (has ${documented})`);
+      }
+    }
+    const cancel = doc.paths['/v1/actions/{id}/cancel'].post;
+    assert.equal(cancel.requestBody.required, false, 'cancel takes no body');
+    assert.equal(cancel['x-body-optional'], undefined);
+    assert.equal(doc.paths['/v1/actions'].post.requestBody.required, true);
+  });
+
   test('the list shows a requester its own actions and an auditor everything, newest first, with a cursor', async () => {
     const mine = [];
     for (let i = 0; i < 3; i++) mine.push((await stack.submit(BOT, { action: 'read.list', resource: `r${i}` })).id);
