@@ -30,7 +30,7 @@ function schemathesis(url: string, token: string, run: Run): Promise<number> {
     'run', `${url}/docs/json`,
     '--url', url,
     '-H', `Authorization: Bearer ${token}`,
-    '--checks', CHECKS,
+    '--checks', process.env.FUZZ_CHECKS ?? CHECKS,
     '--max-time', String(run.seconds),
     '--max-examples', process.env.FUZZ_MAX_EXAMPLES ?? '60',
     '--workers', process.env.FUZZ_WORKERS ?? '1',

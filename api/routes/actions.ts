@@ -87,7 +87,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   r.post('/v1/actions/:id/cancel', {
     // The contract allows a bare POST: no body (and no Content-Type) is the same as `{}`.
     preValidation: async (req) => {
-      req.body ??= {};
+      if (req.body === undefined) req.body = {};
     },
     schema: {
       tags, security, summary: 'Cancel a non-terminal action (the requester or an admin)',

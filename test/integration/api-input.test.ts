@@ -100,6 +100,14 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal(withReason.status, 200, JSON.stringify(withReason.body));
     assert.equal(withReason.body.status, 'cancelled');
     assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 42 })).status, 400);
+    assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, 'null')).status, 400, 'a JSON null is not "no body"');
+  });
+
+  test('a "__proto__" key anywhere in a body is refused with a message that says so', async () => {
+    const res = await stack.call(BOT, 'POST', '/v1/actions', '{"action": "read.x", "resource": "r", "params": {"__proto__": []}}');
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'malformed_json');
+    assert.match(res.body.error.message, /__proto__/);
   });
 
   test('an audit cursor beyond the largest safe integer is 400, not a database error', async () => {
