@@ -8,6 +8,7 @@ import { ActionService } from './actions/service';
 import { dependencyUnavailable, RETRY_AFTER_SECONDS } from './dependency-errors';
 import { ApiError, ErrorCode, ErrorSchema } from './errors';
 import { installInputGuards } from './input-guard';
+import { withOptionalBodies } from './openapi';
 import { authPlugin } from './plugins/auth';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
@@ -42,6 +43,7 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
       info: { title: 'Interlock API', version: '1.0.0', description: 'The approval layer between agents/pipelines and privileged production actions.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from `npx interlock token create <principal>`' } } },
     },
+    transformObject: (doc) => withOptionalBodies((doc as { openapiObject: never }).openapiObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Per principal, after authentication; a runaway agent is slowed down, not the whole API. Registered before
@@ -83,7 +85,8 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
     return reply.code(400).send(new ApiError(400, ErrorCode.invalidRequest, details.map((d) => d.message).join('; '), details).body());
   }
   const byCode: Record<string, [number, string, string]> = {
-    FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is not valid JSON'],
+    // The parser also refuses prototype-poisoning keys but does not say so; this is the only place to tell the caller.
+    FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is not valid JSON, or it has a key named "__proto__" (or "constructor" holding "prototype"), which is refused anywhere in a body'],
     FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is empty; send a JSON object'],
     FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than 1 MiB'],
     FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.unsupportedMediaType, 'send Content-Type: application/json'],

@@ -5,24 +5,30 @@ import { ApiError, ErrorCode } from './errors';
 export const RETRY_AFTER_SECONDS = 2;
 
 // gRPC statuses that mean "Temporal cannot serve this now", not "the request is wrong".
-const TRANSIENT_GRPC = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
-// Postgres connection-level failures (class 08, admin shutdown, cannot connect now, too many connections) and socket errors.
-const TRANSIENT_DB = /^(08...|57P01|57P02|57P03|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/;
+const TEMPORAL_DOWN = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+/** SQLSTATE classes of a database that cannot serve now: connection exception, insufficient resources, operator intervention. */
+const DATABASE_DOWN = /^(08|53|57P)/;
+const NETWORK_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
+// node-postgres reports a dropped or unobtainable connection with these messages and no code.
+const POOL_DOWN = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 export const unavailable = (why: string) =>
-  new ApiError(503, ErrorCode.unavailable, `${why}; retry in ${RETRY_AFTER_SECONDS} s (a vote or cancel retried this way is counted once)`);
+  new ApiError(503, ErrorCode.unavailable, `${why}; retry in ${RETRY_AFTER_SECONDS} s (a vote or cancel retried this way is counted once; a submission with the same Idempotency-Key is one action)`);
 
 /**
  * The 503 for an error that means a dependency (Temporal, the database) cannot serve right now, or null when the
- * error is something else. drizzle and the Temporal client wrap the driver's error, so causes are followed.
+ * error is something else: the caller did nothing wrong. drizzle and the Temporal client wrap the driver's error,
+ * so causes are followed.
  */
 export function dependencyUnavailable(err: unknown): ApiError | null {
-  for (let e = err as { cause?: unknown; code?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  let e = err as { cause?: unknown; code?: unknown; message?: unknown } | undefined;
+  for (let depth = 0; e && depth < 6; depth++, e = e.cause as typeof e) {
     if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable('the action\'s workflow did not take the request in time (is a worker running?)');
-    if (isGrpcServiceError(e) && TRANSIENT_GRPC.has(e.code)) return unavailable('Temporal is unavailable right now');
+    if (isGrpcServiceError(e)) return TEMPORAL_DOWN.has(e.code) ? unavailable('Temporal is unavailable right now') : null;
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return unavailable('Temporal is unavailable right now');
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && TRANSIENT_DB.test(code)) return unavailable('the database is unavailable right now');
+    if (typeof code === 'string' && (DATABASE_DOWN.test(code) || NETWORK_DOWN.has(code))) return unavailable('the database is unavailable right now');
+    if (typeof e.message === 'string' && POOL_DOWN.test(e.message)) return unavailable('the database is unavailable right now');
   }
   return null;
 }

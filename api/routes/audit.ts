@@ -5,7 +5,7 @@ import { auditKeys, queryAuditEvents, verifyTrail } from '../../audit';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit-event';
 import type { Services } from '../../stack/services';
 import { isAuditor } from '../actions/access';
-import { errorResponses, forbidden } from '../errors';
+import { ApiError, authenticatedErrors, ErrorCode, forbidden } from '../errors';
 
 export const AuditEventSchema = Type.Object({
   seq: Type.Integer(),
@@ -56,14 +56,16 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
         type: Type.Optional(Type.Union(AUDIT_EVENT_TYPES.map((t) => Type.Literal(t)))),
         from: Type.Optional(Type.String({ format: 'date-time' })),
         to: Type.Optional(Type.String({ format: 'date-time' })),
-        cursor: Type.Optional(Type.Integer({ minimum: 0, description: 'the nextCursor of the previous page' })),
+        cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the nextCursor of the previous page' })),
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
       }),
-      response: { 200: Type.Object({ items: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...errorResponses(400, 401, 403) },
+      response: { 200: Type.Object({ items: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...authenticatedErrors(403) },
     },
   }, async (req) => {
     const q = req.query;
-    const page = await queryAuditEvents(services.database.db, { actionId: q.action_id, actor: q.actor, type: q.type, from: q.from, to: q.to, afterSeq: q.cursor, limit: q.limit });
+    const from = storableInstant(q.from, 'from');
+    const to = storableInstant(q.to, 'to');
+    const page = await queryAuditEvents(services.database.db, { actionId: q.action_id, actor: q.actor, type: q.type, from, to, afterSeq: q.cursor, limit: q.limit });
     return { items: page.events, nextCursor: page.nextCursor };
   });
 
@@ -71,7 +73,21 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
     schema: {
       tags, security, summary: 'Verify the audit trail (auditors)',
       description: 'Recomputes every event hash from seq 1 and checks every signed checkpoint against the chain and the audit public key.',
-      response: { 200: VerificationSchema, ...errorResponses(401, 403) },
+      response: { 200: VerificationSchema, ...authenticatedErrors(403) },
     },
   }, async () => verifyTrail(services.database.db, { verifiers: keys.verifiers, parallel: databaseUrl ? { databaseUrl } : undefined }));
+}
+
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * A query date-time in UTC within years 1 to 9999. RFC 3339 allows year 0, offsets up to 23:59 and leap
+ * seconds; Postgres refuses the first two, so the bound is applied here (no event lies outside it anyway).
+ */
+function storableInstant(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new ApiError(400, ErrorCode.invalidRequest, `${field} is not a date-time this API can read; send e.g. 2026-11-01T00:00:00Z`, [{ field: `querystring.${field}`, message: 'unreadable date-time' }]);
+  return new Date(Math.min(Math.max(at, FIRST_INSTANT), LAST_INSTANT)).toISOString();
 }

@@ -1,13 +1,29 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { Services } from '../../stack/services';
+import { publicErrors } from '../errors';
+
+const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
+const Readiness = Type.Object({
+  ok: Type.Boolean(),
+  checks: Type.Object({
+    temporal: Check,
+    database: Check,
+    policy: Type.Object({ ok: Type.Boolean(), version: Type.Union([Type.String(), Type.Null()]), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
+    principals: Type.Object({ ok: Type.Boolean(), error: Type.Union([Type.String(), Type.Null()]) }),
+  }),
+});
 
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
 export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: Services; temporal: Client }) {
   const config = { public: true, probe: true };
-  app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ ok: true }));
+  app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ ok: Type.Boolean() }), ...publicErrors() } } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { config, schema: { tags: ['health'], summary: 'Readiness: Temporal, database and policy' } }, async (_req, reply) => {
+  app.get('/readyz', {
+    config,
+    schema: { tags: ['health'], summary: 'Readiness: Temporal, database and policy', response: { 200: Readiness, 503: Readiness, ...publicErrors() } },
+  }, async (_req, reply) => {
     const check = async (fn: () => Promise<unknown>) => {
       try {
         await fn();
@@ -28,7 +44,13 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
     return { ok, checks: { temporal: temporalCheck, database, policy, principals } };
   });
 
-  app.get('/metrics', { config, schema: { tags: ['health'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  app.get('/metrics', {
+    config,
+    schema: {
+      tags: ['health'], summary: 'Prometheus metrics',
+      response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } }, ...publicErrors() },
+    },
+  }, async (_req, reply) => {
     reply.header('content-type', services.metrics.registry.contentType);
     return services.metrics.registry.metrics();
   });

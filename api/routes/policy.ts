@@ -8,7 +8,7 @@ import { unknownOnBehalfOf } from '../actions/on-behalf-of';
 import { executeProblems } from '../actions/execute-checks';
 import { normaliseSubmission } from '../actions/submission';
 import type { Services } from '../../stack/services';
-import { errorResponses } from '../errors';
+import { bodyErrors } from '../errors';
 
 export async function policyRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -25,7 +25,7 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
           problems: Type.Array(Type.Record(Type.String(), Type.Unknown())),
           policyVersion: Type.String(),
         }),
-        ...errorResponses(400, 401),
+        ...bodyErrors(),
       },
     },
   }, async (req) => {

@@ -52,8 +52,10 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(behalf.status, 403);
     assert.equal(behalf.body.error.code, 'on_behalf_of_approval');
     const outsider = await vote('mallory@example.com');
-    assert.equal(outsider.status, 403);
-    assert.equal(outsider.body.error.code, 'not_an_approver');
+    assert.equal(outsider.status, 404, 'who may not read the action learns nothing about it');
+    const reader = await vote('dave@example.com');
+    assert.equal(reader.status, 403);
+    assert.equal(reader.body.error.code, 'not_an_approver');
 
     const first = await vote('bob@example.com');
     assert.equal(first.status, 200);
@@ -66,7 +68,7 @@ describe('an action is one durable workflow from submission to a terminal status
     const second = await vote('erin@example.com');
     assert.equal(second.status, 200);
     assert.equal(second.body.status, 'approved');
-    const late = await vote('carol@example.com');
+    const late = await vote('alice@example.com');
     assert.equal(late.status, 409);
     assert.equal(late.body.error.code, 'action_closed');
 
@@ -99,7 +101,7 @@ describe('an action is one durable workflow from submission to a terminal status
     const a = await stack.submit(BOT, { action: 'infra.scale', resource: 'k8s://prod/api' });
     await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
     const early = await stack.call('carol@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
-    assert.equal(early.status, 403, 'security-oncall is not yet an approver');
+    assert.equal(early.status, 404, 'security-oncall is not yet an approver, so it cannot even read the action');
     const escalated = await stack.until(BOT, a.id, (x) => x.decision?.escalationLevel === 1);
     assert.deepEqual(escalated.decision.approvers.groups, ['sre-oncall', 'security-oncall']);
     const now = await stack.call('carol@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });

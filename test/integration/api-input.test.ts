@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { actions } from '../../db/schema';
+import { freshDatabase } from '../support/database';
 import { startStack, type TestStack } from '../support/stack';
 
 const BOT = 'svc:etl-bot';
@@ -83,6 +85,46 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal((await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=301`)).status, 400);
   });
 
+  test('cancel takes no body at all, or {"reason": ...}: both cancel', async () => {
+    const pending = async () => {
+      const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/customers', environment: 'production', justification: 'cancel test' });
+      return (await stack.until(BOT, a.id, (x) => x.status === 'pending_approval')).id;
+    };
+    const bareId = await pending();
+    const bare = await fetch(`${stack.url}/v1/actions/${bareId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${stack.tokens[BOT]}` } });
+    const bareBody = (await bare.json()) as { status: string };
+    assert.equal(bare.status, 200, JSON.stringify(bareBody));
+    assert.equal(bareBody.status, 'cancelled');
+    const reasonId = await pending();
+    const withReason = await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 'no longer needed' });
+    assert.equal(withReason.status, 200, JSON.stringify(withReason.body));
+    assert.equal(withReason.body.status, 'cancelled');
+    assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 42 })).status, 400);
+    assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, 'null')).status, 400, 'a JSON null is not "no body"');
+  });
+
+  test('a "__proto__" key anywhere in a body is refused with a message that says so', async () => {
+    const res = await stack.call(BOT, 'POST', '/v1/actions', '{"action": "read.x", "resource": "r", "params": {"__proto__": []}}');
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'malformed_json');
+    assert.match(res.body.error.message, /__proto__/);
+  });
+
+  test('an audit cursor beyond the largest safe integer is 400, not a database error', async () => {
+    const res = await stack.call('dave@example.com', 'GET', '/v1/audit?cursor=11145556630911120000000');
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.error.details[0].field, 'querystring.cursor');
+  });
+
+  test('audit dates Postgres cannot store (year 0, an offset past 15:59) are bounded, not a database error', async () => {
+    const res = await stack.call('dave@example.com', 'GET', `/v1/audit?from=${encodeURIComponent('0162-08-07T04:57:10.11-20:47')}&to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(res.body.items.length > 0);
+    const none = await stack.call('dave@example.com', 'GET', `/v1/audit?to=${encodeURIComponent('0000-01-01T00:00:00+01:00')}`);
+    assert.equal(none.status, 200, JSON.stringify(none.body));
+    assert.equal(none.body.items.length, 0);
+  });
+
   test('a forged list cursor is 400; an unknown route is 404 in the contract shape', async () => {
     assert.equal((await stack.call(BOT, 'GET', '/v1/actions?cursor=garbage')).status, 400);
     const res = await stack.call(BOT, 'GET', '/v1/nothing');
@@ -101,6 +143,21 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     for (const route of ['/v1/actions', '/v1/actions/{id}', '/v1/actions/{id}/wait', '/v1/actions/{id}/decisions', '/v1/actions/{id}/cancel', '/v1/actions/{id}/result', '/v1/actions/{id}/audit', '/v1/audit', '/v1/audit/verify', '/v1/policy/evaluate']) {
       assert.ok(doc.paths[route], `OpenAPI documents ${route}`);
     }
+  });
+
+  test('the OpenAPI document lists what each route can answer: 400/401/429/503 behind a token, 413/415 with a body', async () => {
+    const doc = (await stack.call(null, 'GET', '/docs/json')).body;
+    for (const [route, methods] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(methods)) {
+        const documented = Object.keys(op.responses);
+        const needs = [...(op.security ? ['400', '401', '429', '503'] : ['429']), ...(op.requestBody ? ['413', '415'] : [])];
+        for (const status of needs) assert.ok(documented.includes(status), `${method.toUpperCase()} ${route} documents ${status} (has ${documented})`);
+      }
+    }
+    const cancel = doc.paths['/v1/actions/{id}/cancel'].post;
+    assert.equal(cancel.requestBody.required, false, 'cancel takes no body');
+    assert.equal(cancel['x-body-optional'], undefined);
+    assert.equal(doc.paths['/v1/actions'].post.requestBody.required, true);
   });
 
   test('the list shows a requester its own actions and an auditor everything, newest first, with a cursor', async () => {
@@ -134,5 +191,50 @@ describe('rate limiting is per principal', () => {
     const limited = await stack.call('svc:etl-bot', 'GET', '/v1/actions?limit=1');
     assert.equal(limited.body.error.code, 'rate_limited');
     assert.equal((await stack.call('bob@example.com', 'GET', '/v1/actions?limit=1')).status, 200);
+  });
+});
+
+describe('a database that goes away is 503 with Retry-After, not 500', () => {
+  // A real TCP hop between the API and Postgres that the test can cut, as a network partition would.
+  let stack: TestStack;
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let cut = false;
+  const sockets = new Set<net.Socket>();
+  const hop = net.createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = net.connect(5432, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  before(async () => {
+    db = await freshDatabase();
+    await new Promise<void>((r) => hop.listen(0, '127.0.0.1', r));
+    const url = new URL(db.url ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    url.port = String((hop.address() as net.AddressInfo).port);
+    stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+  });
+  after(async () => {
+    cut = false;
+    await stack?.stop();
+    hop.close();
+    await db?.drop();
+  });
+
+  test('with the database unreachable an authenticated route answers 503 unavailable; it recovers when it is back', async () => {
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions')).status, 200);
+    cut = true;
+    for (const s of sockets) s.destroy();
+    const res = await fetch(`${stack.url}/v1/actions`, { headers: { authorization: `Bearer ${stack.tokens[BOT]}` } });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 503, JSON.stringify(body));
+    assert.equal(body.error.code, 'unavailable');
+    assert.match(body.error.message, /database/);
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+    cut = false;
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions')).status, 200);
   });
 });
