@@ -53,6 +53,7 @@ export class ActionService {
     const decision = policy.evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
+    input.decision = decision; // decided once, here; the workflow records it as policy.evaluated
 
     let replayed = false;
     if (idempotencyKey !== undefined) {
