@@ -11,6 +11,12 @@ import { findTemporalCli, startDevServer } from '../../stack';
 import { startSink } from '../support/sink';
 
 const dir = path.dirname(new URL(import.meta.url).pathname);
+/**
+ * The histories of each generation of the workflow's commands stay, so every path of every generation keeps
+ * replaying: bump this (never overwrite an older one) when a change behind patched() adds a path.
+ * (none): before the redesign; v2: policy decided at submission, runExecutor, grant.expired.
+ */
+const GENERATION = 'v2';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 async function main() {
@@ -85,7 +91,7 @@ async function main() {
       const handle = stack.temporal.workflow.getHandle(id);
       await handle.result();
       const history = await handle.fetchHistory();
-      writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1));
+      writeFileSync(path.join(dir, `${GENERATION}-${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1));
       process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
     }
   } finally {
