@@ -65,6 +65,8 @@ async function main() {
   process.env.LOG_LEVEL ??= 'fatal';
   process.env.API_LOG_LEVEL ??= 'fatal';
 
+  // Ctrl-C reaches Schemathesis too (same process group); this process stays to stop the stack and drop its database.
+  process.on('SIGINT', () => process.stdout.write('\nfuzz: interrupted; stopping the stack\n'));
   let failed = 0;
   try {
     step('fresh Postgres database, migrations, worker (bundling the workflow code), API');
