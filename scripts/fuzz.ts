@@ -66,7 +66,11 @@ async function main() {
   process.env.API_LOG_LEVEL ??= 'fatal';
 
   // Ctrl-C reaches Schemathesis too (same process group); this process stays to stop the stack and drop its database.
-  process.on('SIGINT', () => process.stdout.write('\nfuzz: interrupted; stopping the stack\n'));
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    interrupted = true;
+    process.stdout.write('\nfuzz: interrupted; stopping the stack\n');
+  });
   let failed = 0;
   try {
     step('fresh Postgres database, migrations, worker (bundling the workflow code), API');
@@ -86,6 +90,7 @@ async function main() {
         { as: 'dave@example.com', seconds: Math.round(budget * 0.3), filter: ['--include-path-regex', '^/v1/(audit|actions$)'] },
       ];
       for (const run of runs) {
+        if (interrupted) break;
         step(`Schemathesis ${SCHEMATHESIS_VERSION} as ${run.as}, at most ${run.seconds} s`);
         const code = await schemathesis(stack.url, stack.tokens[run.as], run);
         if (code !== 0) failed++;
@@ -99,7 +104,7 @@ async function main() {
     await server.stop();
   }
   step(failed ? `${failed} run(s) found failures; reports under .data/fuzz/` : 'done: no server errors, every response matches its documented schema');
-  process.exit(failed ? 1 : 0);
+  process.exit(failed || interrupted ? 1 : 0);
 }
 
 main().catch((err) => {
