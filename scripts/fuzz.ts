@@ -74,7 +74,9 @@ async function main() {
   let failed = 0;
   try {
     step('fresh Postgres database, migrations, worker (bundling the workflow code), API');
-    const stack = await startStack();
+    // No webhook secret: the http executor then fails every allowed http action without sending it, so fuzzed
+    // `execute.url`s never reach a real host (the failed path gets exercised instead).
+    const stack = await startStack({ env: { INTERLOCK_WEBHOOK_SECRET: '' } });
     try {
       process.stdout.write(`API on ${stack.url}; OpenAPI document at ${stack.url}/docs/json\n`);
       // A few real actions, so list and audit pages have rows to serialise and check against their schema.
