@@ -1,3 +1,4 @@
+// The Temporal worker: bundles the workflow code once and runs it with the activities wired to the process's services.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
