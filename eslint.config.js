@@ -12,6 +12,12 @@ export default tseslint.config(
     },
   },
   {
+    // The image installs production dependencies only (npm ci --omit=dev): test tooling stays in tests and benchmarks.
+    files: ['**/*.ts'],
+    ignores: ['test/**', 'bench/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@temporalio/testing', message: '@temporalio/testing is a devDependency: import it only from test/ or bench/.' }] }] },
+  },
+  {
     // Workflow code is replayed deterministically in Temporal's sandbox: no I/O, no clients, only types from activities.
     files: ['workflows/**/*.ts'],
     rules: {

@@ -1,3 +1,4 @@
+// The activities the worker registers: the workflow's only I/O (audit steps, executors, notifications), built from injected services.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AuditWriter } from '../audit';
 import type { ActionResult, Execute } from '../domain/action';

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Services } from '../stack/services';
+import type { Services } from '../services';
 import { ActionService } from './actions/service';
 import { dependencyUnavailable, RETRY_AFTER_SECONDS } from './dependency-errors';
 import { ApiError, ErrorCode, ErrorSchema } from './errors';

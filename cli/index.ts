@@ -1,3 +1,4 @@
+// The command line (`npx interlock`): one file per command, run against the API (the database for tokens, audit and policy replay).
 import { ApiCallError } from './api-client';
 import { UsageError } from './args';
 import { auditCommand } from './audit';
@@ -52,3 +53,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     return err instanceof UsageError ? 2 : 1;
   }
 }
+
+/** Exported for its tests; every other caller goes through runCli. */
+export { policyCommand };

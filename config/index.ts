@@ -1,3 +1,4 @@
+// Configuration: the environment read and checked once at start-up into one typed Config (a bad value stops the process).
 import path from 'node:path';
 import { AllowListEntryError, parseAllowList, type PrivateAllowList } from '../network';
 

@@ -1,2 +1,3 @@
+// Who is calling: the principals directory (principals.yaml, hot-reloaded) and API tokens (only their hashes are stored).
 export { PrincipalDirectory, PrincipalsStore, PrincipalsError, parsePrincipals } from './principals';
 export { createToken, principalForToken, hashToken, revokeToken } from './tokens';

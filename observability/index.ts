@@ -1,3 +1,4 @@
+// Logs and metrics: the pino logger and the Prometheus metrics every process exposes.
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 

@@ -9,8 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { findTemporalCli, PROJECT_ROOT, startDevServer } from '../stack';
-import { SCHEMATHESIS, SCHEMATHESIS_VERSION } from '../stack/fuzz-tools';
+import { findTemporalCli, PROJECT_ROOT, SCHEMATHESIS, SCHEMATHESIS_VERSION, startDevServer } from '../devserver';
 import { startStack } from '../test/support/stack';
 
 const CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance';

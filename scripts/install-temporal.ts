@@ -1,4 +1,4 @@
-import { findTemporalCli } from '../stack';
+import { findTemporalCli } from '../devserver';
 
 /** `npm run tools:temporal`: makes sure a Temporal CLI is available (installing the project-local copy if needed). */
 const binary = findTemporalCli({ explicit: process.env.TEMPORAL_CLI_PATH });

@@ -8,8 +8,8 @@ import { ConfigError, loadConfig } from '../config';
 import { apiTokens } from '../db/schema';
 import { createToken } from '../identity';
 import { createLogger } from '../observability';
-import { findTemporalCli, startDevServer, type DevServer } from '../stack';
-import { openServices } from '../stack/services';
+import { findTemporalCli, startDevServer, type DevServer } from '../devserver';
+import { openServices } from '../services';
 import { startWorker } from '../worker';
 import { createSlackIntegration } from '../slack';
 

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ActionNotifier } from '../activities';
 import type { ActionService } from '../api';
 import { temporalUiLink } from '../config';
-import type { Services } from '../stack/services';
+import type { Services } from '../services';
 import { boltLogger } from './bolt-logger';
 import { slackClientOptions } from './client-options';
 import { FastifyReceiver } from './fastify-receiver';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { policyCommand } from '../cli/policy';
+import { policyCommand } from '../cli';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/policy/${name}`, import.meta.url));
 

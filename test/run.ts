@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findTemporalCli, PROJECT_ROOT, startDevServer } from '../stack';
+import { findTemporalCli, PROJECT_ROOT, startDevServer } from '../devserver';
 import { bundleWorkflows } from '../worker';
 
 const PGLITE_PASS = ['test/integration/action-flow.test.ts'];

@@ -1,8 +1,9 @@
+// The Temporal worker: bundles the workflow code once and runs it with the activities wired to the process's services.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActionNotifier } from '../activities';
-import type { Services } from '../stack/services';
+import type { Services } from '../services';
 import { installTemporalLogging } from './runtime';
 
 const workflowsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');

@@ -10,7 +10,7 @@ import { canonicalIdentity } from '../../domain/identity';
 import type { Principal } from '../../domain/principal';
 import { isSettled, isTerminal } from '../../domain/status';
 import { validateSubmission } from '../../policy';
-import type { Services } from '../../stack/services';
+import type { Services } from '../../services';
 import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../../workflows/messages';
 import { initialAction } from '../../workflows/initial-action';
 import { SearchAttributes } from '../../workflows/search-attributes';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../../domain/principal';
 import { principalForToken } from '../../identity';
-import type { Services } from '../../stack/services';
+import type { Services } from '../../services';
 import { ApiError, ErrorCode } from '../errors';
 import { createAddressBudget } from '../limits/address-budget';
 

@@ -5,7 +5,7 @@ import { temporalUiLink } from '../../config';
 import { actionAuditEvents } from '../../audit';
 import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
 import { ACTION_STATUSES } from '../../domain/status';
-import type { Services } from '../../stack/services';
+import type { Services } from '../../services';
 import type { ActionService } from '../actions/service';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
 import { createSubmissionAdmission } from '../limits/submission-admission';

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { auditKeys, queryAuditEvents, verifyTrail } from '../../audit';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit-event';
-import type { Services } from '../../stack/services';
+import type { Services } from '../../services';
 import { isAuditor } from '../actions/access';
 import { ApiError, authenticatedErrors, ErrorCode, forbidden } from '../errors';
 

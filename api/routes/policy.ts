@@ -7,7 +7,7 @@ import { validateSubmission } from '../../policy';
 import { unknownOnBehalfOf } from '../actions/on-behalf-of';
 import { executeProblems } from '../actions/execute-checks';
 import { normaliseSubmission } from '../actions/submission';
-import type { Services } from '../../stack/services';
+import type { Services } from '../../services';
 import { bodyErrors } from '../errors';
 
 export async function policyRoutes(app: FastifyInstance, { services }: { services: Services }) {

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { findTemporalCli, startDevServer } from '../../stack';
+import { findTemporalCli, startDevServer } from '../../devserver';
 import { startSink } from '../support/sink';
 
 const dir = path.dirname(new URL(import.meta.url).pathname);

@@ -8,7 +8,7 @@ import { loadConfig } from '../../config';
 import { createToken } from '../../identity';
 import { createLogger } from '../../observability';
 import { createSlackIntegration, type SlackIntegration } from '../../slack';
-import { openServices, type Services } from '../../stack/services';
+import { openServices, type Services } from '../../services';
 import { startWorker, type RunningWorker } from '../../worker';
 import { freshDatabase } from './database';
 

@@ -1,3 +1,4 @@
+// The wiring every process (API, worker, CLI, tests) opens once: database, audit writer, policy, principals, metrics.
 import { AuditWriter } from '../audit';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
