@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { ApiError, type ActionService } from '../api';
-import type { Principal } from '../domain/principal';
-import type { Logger, Metrics } from '../observability';
+import { ApiError, type ActionService } from '../../api';
+import type { Principal } from '../../domain/principal';
+import type { Logger, Metrics } from '../../observability';
 import { ActionId, ReasonModal } from './interaction-ids';
 import { escapeText } from './mrkdwn';
 import { readReasonRequest, reasonModal, type ReasonRequest } from './reason-modal';

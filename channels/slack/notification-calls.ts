@@ -1,6 +1,6 @@
-import type { ActionChange } from '../activities';
-import type { AuditWriter } from '../audit';
-import type { Logger } from '../observability';
+import type { ActionChange } from '../../activities';
+import type { AuditWriter } from '../../audit';
+import type { Logger } from '../../observability';
 import { classifySlackError, isFinalAttempt, SlackUnavailableError } from './delivery-failure';
 
 /**

@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import type { ActionChange, ActionNotifier } from '../activities';
-import type { Action } from '../domain/action';
-import type { Principal } from '../domain/principal';
-import type { Logger } from '../observability';
+import type { ActionChange, ActionNotifier } from '../../activities';
+import type { Action } from '../../domain/action';
+import type { Principal } from '../../domain/principal';
+import type { Logger } from '../../observability';
 import { outcomeSentence } from './decision-lines';
 import type { MessageLocation, SlackMessageStore } from './message-store';
 import { clip, escapeText, mention } from './mrkdwn';
