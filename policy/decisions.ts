@@ -24,7 +24,7 @@ export function ruleDecision(rule: RuleDefinition, version: string, defaults: Po
     escalation: approval ? rule.escalation : [],
     risk: rule.risk,
     controls: rule.controls,
-    slackChannel: rule.slackChannel,
+    notify: rule.notify,
     requireJustification: rule.requireJustification,
     maxParamsBytes: rule.maxParamsBytes,
     grantSeconds: rule.grantSeconds ?? defaults.grantSeconds,
@@ -64,7 +64,7 @@ function emptyDecision(version: string, defaults: PolicyDefaults): PolicyDecisio
     escalation: [],
     risk: null,
     controls: [],
-    slackChannel: null,
+    notify: {},
     requireJustification: false,
     maxParamsBytes: null,
     grantSeconds: defaults.grantSeconds,
@@ -80,6 +80,7 @@ export function copyDecision(t: PolicyDecision): PolicyDecision {
     approvers: { groups: t.approvers.groups.slice(), principals: t.approvers.principals.slice() },
     escalation: t.escalation.map((e) => ({ afterSeconds: e.afterSeconds, groups: e.groups.slice(), principals: e.principals.slice() })),
     controls: t.controls.slice(),
+    notify: { ...t.notify },
     breakGlassGroups: t.breakGlassGroups.slice(),
   };
 }

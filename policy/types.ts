@@ -50,7 +50,7 @@ export interface RuleDefinition {
   escalation: EscalationTier[];
   risk: RiskLevel | null;
   controls: string[];
-  slackChannel: string | null;
+  notify: Record<string, string>;
   maxParamsBytes: number | null;
   grantSeconds: number | null;
   breakGlassGroups: string[];

@@ -112,6 +112,26 @@ export class MapReader {
     return out;
   }
 
+  /** A mapping of any names to non-empty strings (e.g. `notify`); bad entries are reported and left out. */
+  stringMap(key: string): Record<string, string> | undefined {
+    if (!this.values.has(key)) return undefined;
+    const node = this.values.get(key);
+    if (!isMap(node)) {
+      this.report(node, this.pathOf(key), `must be a mapping of names to strings, got ${describe(node)}`);
+      return undefined;
+    }
+    const out: Record<string, string> = {};
+    for (const pair of node.items) {
+      const name = isScalar(pair.key) && typeof pair.key.value === 'string' && pair.key.value.length > 0 ? pair.key.value : null;
+      const value = pair.value as Node | null;
+      // `__proto__` would set the record's prototype instead of an entry.
+      if (name === null || name === '__proto__') this.report(pair.key, join(this.pathOf(key), name ?? '?'), 'must be a name (a non-empty string other than __proto__)');
+      else if (isScalar(value) && typeof value.value === 'string' && value.value.length > 0) out[name] = value.value;
+      else this.report(value, join(this.pathOf(key), name), `must be a non-empty string, got ${describe(value)}`);
+    }
+    return out;
+  }
+
   map(key: string, allowed: readonly string[]): MapReader | undefined {
     if (!this.values.has(key)) return undefined;
     return MapReader.of(this.problems, this.values.get(key), this.pathOf(key), this.ruleId, allowed);
