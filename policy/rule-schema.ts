@@ -3,7 +3,7 @@ import { DecisionOutcome } from '../domain';
 import { readApprovers, readBreakGlass, readEscalation } from './approvers-schema';
 import { readRuleTests } from './test-schema';
 import { RISK_LEVELS, type RuleDefinition } from './types';
-import type { ProblemList } from './problem-list';
+import type { ProblemList } from './problems';
 import { MapReader } from './yaml-reader';
 
 const RULE_KEYS = [

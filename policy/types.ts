@@ -1,5 +1,5 @@
 import type { ApproverSet, DecisionOutcome, EscalationTier, PolicyDecision } from '../domain';
-import type { LabelVariable } from './named-values';
+import type { LabelVariable } from './condition';
 
 /** What a rule's CEL condition sees: one submission and who made it. */
 export interface PolicyInput {
