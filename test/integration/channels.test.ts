@@ -62,7 +62,8 @@ describe('channels: the policy routes a request to each named channel; failures 
 
   test('notify routes to Slack and the other channels; a permanent failure is one notification.failed, counted once, nothing else affected', async () => {
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/routed' });
-    assert.deepEqual(a.decision.notify, { slack: '#notify-approvals', pager: 'ops-bridge', flaky: 'night-shift' });
+    const pending = await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
+    assert.deepEqual(pending.decision.notify, { slack: '#notify-approvals', pager: 'ops-bridge', flaky: 'night-shift' });
     const post = await fake.waitFor('chat.postMessage', (c) => !c.body.thread_ts && JSON.stringify(c.body.blocks ?? []).includes(a.id));
     assert.equal(post.body.channel, '#notify-approvals', 'the request goes to the channel notify names for slack');
 
