@@ -8,7 +8,8 @@ import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
 import { createExecuteHttp } from './execute-http';
 import { createReportFailClosed } from './fail-closed';
-import { createNotifyActivity, type ActionNotifier } from './notify';
+import type { Channel } from '../channels/types';
+import { createNotifyActivity } from './notify';
 import { createRecordStep } from './record-step';
 
 export interface ActivityDeps {
@@ -20,7 +21,8 @@ export interface ActivityDeps {
   httpAllowPrivate?: PrivateAllowList;
   /** Host name resolution for the http executor; the system resolver when absent. */
   resolve?: Resolve;
-  notifier?: ActionNotifier;
+  /** Where changes are announced (none: nobody is told, nothing fails). */
+  channels?: readonly Channel[];
   metrics?: Metrics;
 }
 
@@ -36,12 +38,12 @@ export function createActivities(deps: ActivityDeps) {
       if (input.execute.type === 'http') return executeHttp({ actionId: input.actionId, execute: input.execute });
       throw ApplicationFailure.nonRetryable(`no executor for execute.type "${input.execute.type}"`, 'ExecutorMisconfigured');
     },
-    notifyActionChange: createNotifyActivity(deps.notifier),
+    notifyActionChange: createNotifyActivity({ channels: deps.channels ?? [], audit: deps.audit, metrics: deps.metrics }),
     reportFailClosed: createReportFailClosed(deps.metrics),
   };
 }
 
-export type { ActionChange, ActionNotifier } from './notify';
+export type { ActionChange } from './notify';
 export type { PolicySource } from './evaluate-policy';
 export { policyInputFor } from './evaluate-policy';
 export type { RecordStepInput } from './record-step';

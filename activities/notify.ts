@@ -1,6 +1,11 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { AuditWriter } from '../audit';
+import { ChannelDeliveryError, type Channel } from '../channels/types';
 import type { Action } from '../domain/action';
+import { AuditEventType } from '../domain/audit-event';
+import type { Metrics } from '../observability';
 
-/** A change people should hear about (Slack today). Carries the whole action as it was at that moment. */
+/** A change people should hear about (on every channel). Carries the whole action as it was at that moment. */
 export interface ActionChange {
   kind: 'requested' | 'vote' | 'escalated' | 'closed' | 'result';
   action: Action;
@@ -8,13 +13,66 @@ export interface ActionChange {
   escalation?: { level: number; groups: string[]; principals: string[] };
 }
 
-/** Implemented by `slack/`; absent when Slack is off. */
-export interface ActionNotifier {
-  notify(change: ActionChange): Promise<void>;
+export interface NotifyDeps {
+  channels: readonly Channel[];
+  audit: AuditWriter;
+  metrics?: Metrics;
 }
 
-export function createNotifyActivity(notifier: ActionNotifier | undefined) {
+/**
+ * Hands one change to every channel. A channel's permanent failures, and on the last attempt its transient
+ * ones, are written as `notification.failed` (here, never by the channel) and counted; a transient failure
+ * otherwise fails the activity so Temporal retries it (bounded by the workflow's retry policy). A channel
+ * that fails never keeps the others from being told.
+ */
+export function createNotifyActivity({ channels, audit, metrics }: NotifyDeps) {
   return async function notifyActionChange(change: ActionChange): Promise<void> {
-    if (notifier) await notifier.notify(change);
+    const settled = await Promise.allSettled(channels.map((c) => c.deliver(change)));
+    const permanent: ChannelDeliveryError[] = [];
+    const transient: ChannelDeliveryError[] = [];
+    settled.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') return void permanent.push(...outcome.value);
+      const failure = asDeliveryError(channels[i].name, outcome.reason);
+      (failure.transient ? transient : permanent).push(failure);
+    });
+    const recorded = isFinalAttempt() ? [...permanent, ...transient] : permanent;
+    if (recorded.length > 0) {
+      // A retry may meet the same permanent failure again: the event id makes it one event, the counter counts each failed try.
+      for (const f of recorded) metrics?.notificationsFailed.inc({ channel: f.channel });
+      await audit.append(recorded.map((f) => failedEvent(change, f)));
+    }
+    if (transient.length > 0) throw ApplicationFailure.retryable(transient.map((f) => f.message).join('; '), 'ChannelUnavailable');
   };
+}
+
+/** A channel that threw something else broke its contract: treated as transient, so it is retried and then recorded. */
+function asDeliveryError(channel: string, err: unknown): ChannelDeliveryError {
+  if (err instanceof ChannelDeliveryError) return err;
+  return new ChannelDeliveryError(channel, 'deliver', '', err instanceof Error ? err.message : String(err), true);
+}
+
+function failedEvent(change: ActionChange, f: ChannelDeliveryError) {
+  const { action } = change;
+  // Deterministic: a retried activity that fails the same way finds this event already written.
+  const step = change.kind === 'vote' ? action.approvals.length : change.kind === 'escalated' ? (change.escalation?.level ?? 0) : 0;
+  return {
+    id: `${action.id}:${f.channel}:${change.kind}:${step}:${f.method}:${f.target}`,
+    actionId: action.id,
+    type: AuditEventType.notificationFailed,
+    actor: 'interlock',
+    at: new Date().toISOString(),
+    // `channel` is where it was sent (kept from before channels were a seam; the Slack test pins it); the channel's name is in the id.
+    data: { channel: f.target, error: f.error, kind: change.kind, method: f.method },
+    policyVersion: action.decision?.policyVersion ?? null,
+  };
+}
+
+/** Whether this is the activity's last try (always true outside an activity). */
+function isFinalAttempt(): boolean {
+  try {
+    const { attempt, retryPolicy } = Context.current().info;
+    return !retryPolicy?.maximumAttempts || attempt >= retryPolicy.maximumAttempts;
+  } catch {
+    return true;
+  }
 }

@@ -53,7 +53,10 @@ export const PublicDecisionSchema = Type.Object({
   reason: Type.String(),
   breakGlass: Type.Boolean(),
   requireJustification: Type.Boolean(),
-  slackChannel: Type.Union([Type.String(), Type.Null()]),
+  /** Where each channel announces it: channel name (`slack`) -> target (`#prod-approvals`). Absent in actions recorded before it. */
+  notify: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** Actions recorded before `notify` carry their Slack channel here; nothing new writes it. */
+  slackChannel: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** http actions: `sha256:` hex of the RFC 8785 canonical `execute` object, so the approved request is bound. */
   executeHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
 });
@@ -64,7 +67,8 @@ export const VoteSchema = Type.Object({
   decision: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
   comment: Type.Union([Type.String(), Type.Null()]),
   at: Type.String(),
-  via: Type.Union([Type.Literal('api'), Type.Literal('slack')]),
+  /** The channel the vote came through: `api`, `slack`, later `teams`, `console`. */
+  via: Type.String(),
   group: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type Vote = Static<typeof VoteSchema>;

@@ -14,7 +14,7 @@ export const AuditEventType = {
   executionFailed: 'execution.failed',
   /** A gate-mode grant window closed without a result: the approval can no longer be used. */
   grantExpired: 'grant.expired',
-  /** Not in the contract's list: a Slack message that could not be delivered (the decision itself is unaffected). */
+  /** Not in the contract's list: a channel could not deliver a notification (the decision itself is unaffected); written by the notification activity. */
   notificationFailed: 'notification.failed',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];

@@ -28,7 +28,8 @@ export interface PolicyDecision {
   escalation: EscalationTier[];
   risk: string | null;
   controls: string[];
-  slackChannel: string | null;
+  /** Where each channel announces the request: channel name (`slack`) -> target; a channel not named uses its default. */
+  notify: Record<string, string>;
   requireJustification: boolean;
   maxParamsBytes: number | null;
   /** Gate mode: how long an approval stays usable for the caller to run the operation. */

@@ -24,6 +24,7 @@ export function createMetrics() {
     httpDuration: new Histogram({ name: 'interlock_http_request_duration_seconds', help: 'API latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
     submissions: new Counter({ name: 'interlock_actions_submitted_total', help: 'Actions submitted; action and environment values the policy does not name are "other"', labelNames: ['action', 'environment'], registers: [registry] }),
     failedClosed: new Counter({ name: 'interlock_actions_failed_closed_total', help: 'Actions closed (denied before approval, failed after) because a step could not be made after its bounded retries', labelNames: ['status', 'activity'], registers: [registry] }),
+    notificationsFailed: new Counter({ name: 'interlock_notifications_failed_total', help: 'Notifications a channel could not deliver (recorded as notification.failed), by channel name', labelNames: ['channel'], registers: [registry] }),
     votes: new Counter({ name: 'interlock_votes_total', help: 'Votes by outcome', labelNames: ['via', 'result'], registers: [registry] }),
   };
 }

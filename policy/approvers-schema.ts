@@ -1,6 +1,5 @@
 import type { ApproverSet, EscalationTier } from '../domain';
-import { formatDuration } from './duration';
-import { MapReader } from './yaml-reader';
+import { formatDuration, MapReader } from './yaml-reader';
 
 const APPROVER_KEYS = ['groups', 'principals', 'quorum', 'distinct_groups'] as const;
 const TIER_KEYS = ['after', 'groups', 'principals'] as const;

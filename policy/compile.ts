@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import { compileCondition } from './condition';
-import { PolicyError } from './errors';
 import { readPolicy } from './policy-schema';
 import { PolicyVersion } from './policy-version';
 import type { CompiledPolicy, PolicyDefinition } from './types';
-import { ProblemList } from './problem-list';
+import { PolicyError, ProblemList } from './problems';
 
 /** `sha256:<hex>` of the file bytes: the policy version every decision records. */
 export function policyVersionOf(text: string | Uint8Array): string {

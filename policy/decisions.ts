@@ -1,3 +1,4 @@
+// The decision a rule (or the default) gives, and what that decision demands of the submission itself.
 import type { ApproverSet, PolicyDecision } from '../domain';
 import type { PolicyDefaults, RuleDefinition } from './types';
 
@@ -24,7 +25,7 @@ export function ruleDecision(rule: RuleDefinition, version: string, defaults: Po
     escalation: approval ? rule.escalation : [],
     risk: rule.risk,
     controls: rule.controls,
-    slackChannel: rule.slackChannel,
+    notify: rule.notify,
     requireJustification: rule.requireJustification,
     maxParamsBytes: rule.maxParamsBytes,
     grantSeconds: rule.grantSeconds ?? defaults.grantSeconds,
@@ -64,7 +65,7 @@ function emptyDecision(version: string, defaults: PolicyDefaults): PolicyDecisio
     escalation: [],
     risk: null,
     controls: [],
-    slackChannel: null,
+    notify: {},
     requireJustification: false,
     maxParamsBytes: null,
     grantSeconds: defaults.grantSeconds,
@@ -80,6 +81,41 @@ export function copyDecision(t: PolicyDecision): PolicyDecision {
     approvers: { groups: t.approvers.groups.slice(), principals: t.approvers.principals.slice() },
     escalation: t.escalation.map((e) => ({ afterSeconds: e.afterSeconds, groups: e.groups.slice(), principals: e.principals.slice() })),
     controls: t.controls.slice(),
+    notify: { ...t.notify },
     breakGlassGroups: t.breakGlassGroups.slice(),
   };
+}
+
+/** One reason a submission does not meet its rule's requirements; `field` is the submission field to fix. */
+export interface SubmissionProblem {
+  field: string;
+  ruleId: string | null;
+  message: string;
+}
+
+/** Params are carried in workflow history and the audit trail; a rule may allow more, but none allows unbounded. */
+export const DEFAULT_MAX_PARAMS_BYTES = 64 * 1024;
+
+/**
+ * Checks what a rule demands of the submission itself (justification, size of params).
+ * Returns [] when it complies; the API answers 422 with these as details otherwise.
+ */
+export function validateSubmission(decision: PolicyDecision, input: { justification?: string | null; params?: Record<string, unknown> | null }): SubmissionProblem[] {
+  const problems: SubmissionProblem[] = [];
+  const rule = decision.ruleId === null ? 'the policy default' : `rule "${decision.ruleId}"`;
+  if (decision.requireJustification && !input.justification?.trim()) {
+    problems.push({ field: 'justification', ruleId: decision.ruleId, message: `${rule} requires a justification; say why this action is needed in "justification"` });
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(input.params ?? {}), 'utf8');
+  const limit = decision.maxParamsBytes ?? DEFAULT_MAX_PARAMS_BYTES;
+  if (bytes > limit) {
+    const allows =
+      decision.maxParamsBytes !== null
+        ? `${rule} allows at most ${limit} (max_params_bytes)`
+        : decision.ruleId === null
+          ? `the default allows at most ${limit} bytes (64 KiB)`
+          : `${rule} sets no max_params_bytes, so the default of ${limit} bytes (64 KiB) applies`;
+    problems.push({ field: 'params', ruleId: decision.ruleId, message: `params are ${bytes} bytes as JSON; ${allows}: send less or move data behind a reference` });
+  }
+  return problems;
 }

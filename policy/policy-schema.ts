@@ -1,7 +1,7 @@
 import type { Document } from 'yaml';
 import type { PolicyDefaults, PolicyDefinition, RuleDefinition } from './types';
 import { readRule } from './rule-schema';
-import type { ProblemList } from './problem-list';
+import type { ProblemList } from './problems';
 import { MapReader } from './yaml-reader';
 
 const TOP_KEYS = ['version', 'defaults', 'rules'] as const;

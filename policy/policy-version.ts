@@ -1,8 +1,6 @@
 import type { PolicyDecision } from '../domain';
-import { Activation } from './activation';
-import { celErrorText, type Condition } from './condition';
+import { celErrorText, labelOf, noNames, type Condition, type LabelVariable, type PolicyNames } from './condition';
 import { copyDecision, defaultDecision, failClosedDecision, ruleDecision } from './decisions';
-import { labelOf, noNames, type LabelVariable, type PolicyNames } from './named-values';
 import type { CompiledPolicy, PolicyDefaults, PolicyExplanation, PolicyInput, RuleDefinition, TraceStep } from './types';
 
 interface CompiledRule {
@@ -95,5 +93,39 @@ function test(rule: CompiledRule, activation: Activation): Verdict {
     return `the condition yielded ${value === null ? 'null' : typeof value}, not a bool`;
   } catch (err) {
     return celErrorText(err);
+  }
+}
+
+/**
+ * The CEL variables for one evaluation, built once and shared by every rule. A class gives every activation
+ * the same shape (fast property reads in cel-js); `now` is read from the clock only if a condition uses it.
+ */
+export class Activation {
+  readonly action: string;
+  readonly resource: string;
+  readonly environment: string;
+  readonly params: Record<string, unknown>;
+  readonly context: Record<string, unknown>;
+  readonly requester: PolicyInput['requester'];
+  readonly onBehalfOf: string | null;
+  readonly justification: string;
+  readonly breakGlass: boolean;
+  private at: Date | undefined;
+
+  constructor(input: PolicyInput) {
+    this.action = input.action;
+    this.resource = input.resource ?? '';
+    this.environment = input.environment ?? '';
+    this.params = input.params ?? {};
+    this.context = input.context ?? {};
+    this.requester = input.requester;
+    this.onBehalfOf = input.onBehalfOf ?? null;
+    this.justification = input.justification ?? '';
+    this.breakGlass = input.breakGlass ?? false;
+    this.at = input.now;
+  }
+
+  get now(): Date {
+    return (this.at ??= new Date());
   }
 }

@@ -3,12 +3,12 @@ import { DecisionOutcome } from '../domain';
 import { readApprovers, readBreakGlass, readEscalation } from './approvers-schema';
 import { readRuleTests } from './test-schema';
 import { RISK_LEVELS, type RuleDefinition } from './types';
-import type { ProblemList } from './problem-list';
+import type { ProblemList } from './problems';
 import { MapReader } from './yaml-reader';
 
 const RULE_KEYS = [
   'id', 'description', 'when', 'decision', 'approvers', 'require_justification', 'timeout', 'escalation', 'risk',
-  'controls', 'slack_channel', 'max_params_bytes', 'grant', 'break_glass', 'tests',
+  'controls', 'notify', 'slack_channel', 'max_params_bytes', 'grant', 'break_glass', 'tests',
 ] as const;
 const DECISIONS = Object.values(DecisionOutcome);
 
@@ -51,12 +51,27 @@ export function readRule(problems: ProblemList, node: Node, index: number, defau
     escalation: readEscalation(r, timeoutSeconds ?? defaultTimeout),
     risk: r.oneOf('risk', RISK_LEVELS) ?? null,
     controls: r.strings('controls') ?? [],
-    slackChannel: r.string('slack_channel') ?? null,
+    notify: readNotify(r),
     maxParamsBytes: r.integer('max_params_bytes', 1) ?? null,
     grantSeconds: r.duration('grant') ?? null,
     breakGlassGroups: readBreakGlass(r),
     tests: readRuleTests(r),
   };
+}
+
+/** Keys older policies name one channel's target with: `slack_channel: x` is `notify: {slack: x}`. */
+const LEGACY_NOTIFY_KEYS = { slack_channel: 'slack' } as const;
+
+/** `notify: {<channel>: <target>}`: any channel name (one not configured is ignored), each target a non-empty string. */
+function readNotify(r: MapReader): Record<string, string> {
+  const notify = r.stringMap('notify') ?? {};
+  for (const [key, channel] of Object.entries(LEGACY_NOTIFY_KEYS)) {
+    const target = r.string(key);
+    if (target === undefined) continue;
+    if (r.has('notify')) r.report(r.raw(key), r.pathOf(key), `is the older spelling of notify.${channel}; with notify set, move it there (notify: {${channel}: "${target}"}) and remove ${key}`);
+    else notify[channel] = target;
+  }
+  return notify;
 }
 
 /** `when` is CEL text; a bare YAML `true`/`false` is accepted as the CEL literal. */

@@ -1,10 +1,11 @@
+// The policy in force: loaded and hot-reloaded from disk (watching the file), with its Prometheus series.
 import { EventEmitter } from 'node:events';
+import { type Stats, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Registry } from 'prom-client';
+import path from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { compilePolicy, policyVersionOf } from './compile';
-import { PolicyError } from './errors';
-import { watchPolicyFile } from './file-watch';
-import { createPolicyMetrics, type PolicyMetrics } from './store-metrics';
+import { PolicyError } from './problems';
 import type { CompiledPolicy } from './types';
 
 type LogFn = (obj: Record<string, unknown>, msg?: string) => void;
@@ -139,4 +140,80 @@ export class PolicyStore extends EventEmitter<{ reload: [version: string, policy
     this.emit('rejected', err);
     return err;
   }
+}
+
+export interface FileWatchOptions {
+  /** Stat polling interval: the fallback when fs.watch misses events (network mounts, some editors, containers). */
+  pollMs: number;
+  /** Editors save in several writes; wait this long after the last event before reacting. */
+  debounceMs: number;
+  onChange: () => void;
+  onWatchError: (err: unknown) => void;
+}
+
+/**
+ * Calls `onChange` (debounced) whenever `file` may have changed. Watches the containing directory, because
+ * editors and config-map updates replace files by rename, which a watch on the file itself loses. Returns stop().
+ */
+export function watchPolicyFile(file: string, opts: FileWatchOptions): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  const changed = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      opts.onChange();
+    }, opts.debounceMs);
+  };
+  const base = path.basename(file);
+  let watcher: ReturnType<typeof watch> | null = null;
+  try {
+    watcher = watch(path.dirname(file), { persistent: false }, (_event, name) => {
+      if (!name || name === base) changed();
+    });
+    watcher.on('error', opts.onWatchError);
+  } catch (err) {
+    opts.onWatchError(err);
+  }
+  const onStat = (cur: Stats, prev: Stats) => {
+    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) changed();
+  };
+  watchFile(file, { interval: opts.pollMs, persistent: false }, onStat);
+  return () => {
+    watcher?.close();
+    unwatchFile(file, onStat);
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export interface PolicyMetrics {
+  loaded(version: string): void;
+  rejected(): void;
+}
+
+/** The store's Prometheus series. Without a registry they are kept but not exported (tests, CLI). */
+export function createPolicyMetrics(registry?: Registry): PolicyMetrics {
+  const registers = registry ? [registry] : [];
+  // A second store on the same registry (tests, restarts in-process) reuses the series instead of throwing.
+  const existing = <T>(name: string) => registry?.getSingleMetric(name) as T | undefined;
+  const loadOk =
+    existing<Gauge>('interlock_policy_load_ok') ??
+    new Gauge({ name: 'interlock_policy_load_ok', help: '1 while the policy file on disk is the one in force, 0 while a broken file is ignored', registers });
+  const reloads =
+    existing<Counter<'result'>>('interlock_policy_reload_total') ??
+    new Counter({ name: 'interlock_policy_reload_total', help: 'Policy load attempts by result (ok or error)', labelNames: ['result'], registers });
+  const info =
+    existing<Gauge<'version'>>('interlock_policy_info') ??
+    new Gauge({ name: 'interlock_policy_info', help: 'The policy version in force (value is always 1)', labelNames: ['version'], registers });
+  return {
+    loaded(version) {
+      loadOk.set(1);
+      reloads.inc({ result: 'ok' });
+      info.reset();
+      info.set({ version }, 1);
+    },
+    rejected() {
+      loadOk.set(0);
+      reloads.inc({ result: 'error' });
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { ApproverSet, DecisionOutcome, EscalationTier, PolicyDecision } from '../domain';
-import type { LabelVariable } from './named-values';
+import type { LabelVariable } from './condition';
 
 /** What a rule's CEL condition sees: one submission and who made it. */
 export interface PolicyInput {
@@ -50,7 +50,7 @@ export interface RuleDefinition {
   escalation: EscalationTier[];
   risk: RiskLevel | null;
   controls: string[];
-  slackChannel: string | null;
+  notify: Record<string, string>;
   maxParamsBytes: number | null;
   grantSeconds: number | null;
   breakGlassGroups: string[];

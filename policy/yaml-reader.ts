@@ -1,6 +1,5 @@
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
-import { parseDuration } from './duration';
-import { closest, type ProblemList } from './problem-list';
+import { closest, type ProblemList } from './problems';
 
 const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 const describe = (node: unknown) => (isScalar(node) ? (node.value === null ? 'empty' : typeof node.value) : isSeq(node) ? 'a list' : isMap(node) ? 'a mapping' : 'empty');
@@ -112,6 +111,26 @@ export class MapReader {
     return out;
   }
 
+  /** A mapping of any names to non-empty strings (e.g. `notify`); bad entries are reported and left out. */
+  stringMap(key: string): Record<string, string> | undefined {
+    if (!this.values.has(key)) return undefined;
+    const node = this.values.get(key);
+    if (!isMap(node)) {
+      this.report(node, this.pathOf(key), `must be a mapping of names to strings, got ${describe(node)}`);
+      return undefined;
+    }
+    const out: Record<string, string> = {};
+    for (const pair of node.items) {
+      const name = isScalar(pair.key) && typeof pair.key.value === 'string' && pair.key.value.length > 0 ? pair.key.value : null;
+      const value = pair.value as Node | null;
+      // `__proto__` would set the record's prototype instead of an entry.
+      if (name === null || name === '__proto__') this.report(pair.key, join(this.pathOf(key), name ?? '?'), 'must be a name (a non-empty string other than __proto__)');
+      else if (isScalar(value) && typeof value.value === 'string' && value.value.length > 0) out[name] = value.value;
+      else this.report(value, join(this.pathOf(key), name), `must be a non-empty string, got ${describe(value)}`);
+    }
+    return out;
+  }
+
   map(key: string, allowed: readonly string[]): MapReader | undefined {
     if (!this.values.has(key)) return undefined;
     return MapReader.of(this.problems, this.values.get(key), this.pathOf(key), this.ruleId, allowed);
@@ -125,4 +144,23 @@ export class MapReader {
     this.report(node, this.pathOf(key), `must be a list, got ${describe(node)}`);
     return undefined;
   }
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const DURATION = /^(\d+(?:\.\d+)?)(s|m|h|d)$/;
+
+/** Parses a policy duration (`30s`, `10m`, `1.5h`, `2d`) into seconds; null when the text is not one. */
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * UNIT_SECONDS[m[2]];
+}
+
+/** Renders seconds back in the largest whole unit, for messages (`1800` -> `30m`). */
+export function formatDuration(seconds: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) {
+    const n = seconds / UNIT_SECONDS[unit];
+    if (Number.isInteger(n) && n > 0) return `${n}${unit}`;
+  }
+  return `${seconds}s`;
 }

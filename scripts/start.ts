@@ -11,7 +11,7 @@ import { createLogger } from '../observability';
 import { findTemporalCli, startDevServer, type DevServer } from '../devserver';
 import { openServices } from '../services';
 import { startWorker } from '../worker';
-import { createSlackIntegration } from '../slack';
+import { createChannels } from '../channels';
 
 /** `npm start`: the whole local stack in the foreground; Ctrl-C stops it in order and loses nothing. */
 async function main() {
@@ -70,13 +70,13 @@ async function main() {
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   stopping.push(() => connection.close());
-  const slack = await createSlackIntegration({ services, temporal });
-  const worker = await startWorker(services, { address, notifier: slack?.notifier });
+  const channels = await createChannels({ services });
+  const worker = await startWorker(services, { address, channels });
   stopping.push(() => worker.shutdown());
-  const api = await buildApi({ services, temporal, extend: slack ? (app, actions) => slack.mount(app, actions) : undefined });
+  const api = await buildApi({ services, temporal, extend: async (app, actions) => void (await Promise.all(channels.map((c) => c.mount?.(app, actions)))) });
   await api.listen({ host: config.host, port: config.port });
   stopping.push(() => api.close());
-  if (slack) stopping.push(() => slack.stop());
+  for (const c of channels) if (c.stop) stopping.push(() => c.stop!());
 
   const lines = [
     '',
@@ -86,7 +86,7 @@ async function main() {
     `  Temporal UI   ${devServer?.uiUrl ?? config.temporalUiUrl}`,
     `  Temporal      ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
     `  Database      ${services.database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'Postgres (DATABASE_URL)'}`,
-    `  Slack         ${slack ? 'on' : 'off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
+    `  Channels      ${channels.length ? channels.map((c) => c.name).join(', ') : 'none (Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
     `  Audit         checkpoints signed by ${signer.keyId} ${config.auditCheckpointSeconds > 0 ? `every ${config.auditCheckpointSeconds} s` : 'on shutdown only'} (npx interlock audit public-key)`,
     tokenFile ? `  API tokens    created for the example principals: ${tokenFile}` : '',
     '  Ctrl-C stops everything.',

@@ -57,7 +57,7 @@ describe('evaluate', () => {
       escalation: [{ afterSeconds: 600, groups: ['security-oncall'], principals: [] }],
       risk: 'high',
       controls: ['SOC2:CC6.1'],
-      slackChannel: '#prod-approvals',
+      notify: { slack: '#prod-approvals' },
       requireJustification: true,
       maxParamsBytes: 64,
       grantSeconds: null,

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities, type ActionNotifier } from '../activities';
+import { createActivities } from '../activities';
+import type { Channel } from '../channels';
 import type { Services } from '../services';
 import { installTemporalLogging } from './runtime';
 
@@ -32,7 +33,7 @@ export interface RunningWorker {
 }
 
 /** Starts polling the task queue with real activities wired to the process's services. */
-export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; notifier?: ActionNotifier; connection?: NativeConnection }): Promise<RunningWorker> {
+export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; channels?: readonly Channel[]; connection?: NativeConnection }): Promise<RunningWorker> {
   const { config } = services;
   installTemporalLogging(services.log);
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
@@ -41,7 +42,7 @@ export async function startWorker(services: Services, opts: { address: string; t
     namespace: config.temporalNamespace,
     taskQueue: opts.taskQueue ?? config.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, notifier: opts.notifier, metrics: services.metrics }),
+    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, channels: opts.channels, metrics: services.metrics }),
     shutdownGraceTime: '10s',
   });
   const done = worker.run().finally(async () => {

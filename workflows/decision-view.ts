@@ -18,7 +18,7 @@ export function publicDecision(p: PolicyDecision, expiresAt: string | null, exec
     reason: p.reason,
     breakGlass: p.breakGlassGroups.length > 0,
     requireJustification: p.requireJustification,
-    slackChannel: p.slackChannel,
+    ...(p.notify ? { notify: { ...p.notify } } : { slackChannel: (p as { slackChannel?: string | null }).slackChannel ?? null }), // decisions recorded before `notify`: passed on for Slack
     ...(executeHash ? { executeHash } : {}),
   };
 }

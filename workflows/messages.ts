@@ -26,7 +26,8 @@ export interface DecideInput {
   principal: Pick<Principal, 'id' | 'kind' | 'groups' | 'email' | 'slack'>;
   decision: 'approve' | 'deny';
   comment?: string | null;
-  via: 'api' | 'slack';
+  /** The channel's name: `api`, `slack`, later `teams`, `console`. */
+  via: string;
 }
 
 export interface CancelInput {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Action } from '../../domain/action';
-import { paramsForDisplay } from '../../slack/params-display';
-import { requestMessage } from '../../slack/request-message';
+import { paramsForDisplay } from '../../channels/slack/params-display';
+import { requestMessage } from '../../channels/slack/request-message';
 
 const ctx = { actionUrl: (id: string) => `https://interlock.example/v1/actions/${id}`, temporalUrl: (id: string) => `https://temporal.example/${id}`, slackIdsOf: () => ['U0CAROL'] };
 

@@ -2,12 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import type { ActionNotifier } from '../../activities';
 import { buildApi, type ActionService } from '../../api';
 import { loadConfig } from '../../config';
 import { createToken } from '../../identity';
 import { createLogger } from '../../observability';
-import { createSlackIntegration, type SlackIntegration } from '../../slack';
+import type { Channel } from '../../channels';
+import { createSlackIntegration, type SlackIntegration } from '../../channels/slack';
 import { openServices, type Services } from '../../services';
 import { startWorker, type RunningWorker } from '../../worker';
 import { freshDatabase } from './database';
@@ -17,8 +17,9 @@ export interface StackOptions {
   policy?: string;
   principals?: string;
   env?: Record<string, string>;
-  notifier?: ActionNotifier;
-  /** Run the real Slack integration (needs SLACK_* in `env`): its notifier in the worker, its receiver on the API. */
+  /** More channels for the worker to notify (e.g. one a test controls). */
+  channels?: Channel[];
+  /** Run the real Slack integration (needs SLACK_* in `env`): its delivery in the worker, its receiver on the API. */
   slack?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionService, services: Services, temporal: Client) => Promise<void>;
@@ -89,10 +90,10 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const slack = opts.slack ? await createSlackIntegration({ services, temporal }) : null;
+  const slack = opts.slack ? await createSlackIntegration({ services }) : null;
   if (opts.slack && !slack) throw new Error('startStack({slack: true}) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in env');
-  const notifier = opts.notifier ?? slack?.notifier;
-  let worker = await startWorker(services, { address, notifier });
+  const channels = [...(slack ? [slack] : []), ...(opts.channels ?? [])];
+  let worker = await startWorker(services, { address, channels });
   const extend = async (a: FastifyInstance, actions: ActionService) => {
     if (slack) await slack.mount(a, actions);
     if (opts.extend) await opts.extend(a, actions, services, temporal);
@@ -152,7 +153,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       await worker.shutdown();
     },
     async startWorker() {
-      worker = await startWorker(services, { address, notifier });
+      worker = await startWorker(services, { address, channels });
     },
     async stop() {
       await app.close();

@@ -1,32 +1,26 @@
 import { App, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import type { ActionNotifier } from '../activities';
-import type { ActionService } from '../api';
-import { temporalUiLink } from '../config';
-import type { Services } from '../services';
+import { temporalUiLink } from '../../config';
+import type { Services } from '../../services';
 import { boltLogger } from './bolt-logger';
 import { slackClientOptions } from './client-options';
 import { FastifyReceiver } from './fastify-receiver';
 import { SlackMessageStore } from './message-store';
-import { NotificationCalls } from './notification-calls';
 import type { MessageContext } from './request-message';
 import { SlackNotifier } from './slack-notifier';
 import { SlackPeople } from './slack-people';
+import { SLACK } from './interaction-ids';
 import { registerVoteHandlers } from './vote-interactions';
+import type { Channel } from '../types';
 
-export interface SlackIntegration {
-  notifier: ActionNotifier;
-  mount(app: FastifyInstance, actions: ActionService): Promise<void>;
-  stop(): Promise<void>;
-}
+/** Slack as a channel: it always has an inbound side (buttons) and a connection to stop. */
+export type SlackIntegration = Channel & Required<Pick<Channel, 'mount' | 'stop'>>;
 
 /**
  * Slack is off unless SLACK_BOT_TOKEN is set. One Bolt app per process: over HTTP it is served by the API's
  * own server on `POST /slack/events`; with SLACK_APP_TOKEN it connects out over Socket Mode instead.
  */
-export async function createSlackIntegration({ services }: { services: Services; temporal: Client }): Promise<SlackIntegration | null> {
+export async function createSlackIntegration({ services }: { services: Services }): Promise<SlackIntegration | null> {
   const { config } = services;
   const slack = config.slack;
   if (!slack) return null;
@@ -38,8 +32,7 @@ export async function createSlackIntegration({ services }: { services: Services;
     temporalUrl: (id) => temporalUiLink(config, id),
     slackIdsOf: (group) => people.boundSlackIdsOf(group),
   };
-  const calls = new NotificationCalls(services.audit, log);
-  const notifier = new SlackNotifier({ client, people, messages: new SlackMessageStore(services.database.db), calls, render, defaultChannel: slack.defaultChannel, log });
+  const notifier = new SlackNotifier({ client, people, messages: new SlackMessageStore(services.database.db), render, defaultChannel: slack.defaultChannel, log });
 
   const socketMode = !!slack.appToken;
   const receiver = socketMode ? undefined : new FastifyReceiver({ signingSecret: slack.signingSecret, log });
@@ -68,7 +61,8 @@ export async function createSlackIntegration({ services }: { services: Services;
   };
 
   return {
-    notifier,
+    name: SLACK,
+    deliver: (change) => notifier.deliver(change),
     async mount(api, actions) {
       registerVoteHandlers(app, { actions, people, client, metrics: services.metrics, log });
       if (receiver) return void (await api.register(receiver.plugin));

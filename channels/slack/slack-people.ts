@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
-import { emailOf, type Principal } from '../domain/principal';
-import type { PrincipalsStore } from '../identity';
-import type { Logger } from '../observability';
+import { emailOf, type Principal } from '../../domain/principal';
+import type { PrincipalsStore } from '../../identity';
+import type { Logger } from '../../observability';
 
 const CACHE_MS = 10 * 60 * 1000;
 type Cache = Map<string, { value: string | null; at: number }>;

@@ -1,16 +1,17 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { ApiError, type ActionService } from '../api';
-import type { Principal } from '../domain/principal';
-import type { Logger, Metrics } from '../observability';
-import { ActionId, ReasonModal } from './interaction-ids';
+import { ApiError } from '../../api';
+import type { CoreLike } from '../types';
+import type { Principal } from '../../domain/principal';
+import type { Logger, Metrics } from '../../observability';
+import { ActionId, ReasonModal, SLACK } from './interaction-ids';
 import { escapeText } from './mrkdwn';
 import { readReasonRequest, reasonModal, type ReasonRequest } from './reason-modal';
 import { RecentDeliveries } from './recent-deliveries';
 import type { SlackPeople } from './slack-people';
 
 export interface VoteDeps {
-  actions: ActionService;
+  actions: CoreLike;
   people: SlackPeople;
   client: WebClient;
   metrics: Metrics;
@@ -84,10 +85,10 @@ class SlackVoting {
 
   private async vote(principal: Principal, actionId: string, decision: 'approve' | 'deny', comment: string | null, voter: Voter): Promise<void> {
     try {
-      await this.deps.actions.decide(principal, actionId, decision, comment, 'slack');
-      this.deps.metrics.votes.inc({ via: 'slack', result: 'accepted' });
+      await this.deps.actions.decide(principal, actionId, decision, comment, SLACK);
+      this.deps.metrics.votes.inc({ via: SLACK, result: 'accepted' });
     } catch (err) {
-      this.deps.metrics.votes.inc({ via: 'slack', result: 'refused' });
+      this.deps.metrics.votes.inc({ via: SLACK, result: 'refused' });
       // Slack redelivering a click we already counted: the vote stands, nothing to say.
       if (voter.retry && err instanceof ApiError && err.code === 'already_voted') return;
       if (err instanceof ApiError) return this.tell(voter, `:no_entry: Your ${decision === 'approve' ? 'approval' : 'denial'} of ${actionId} was not counted: ${escapeText(err.message)}`);

@@ -1,5 +1,5 @@
 import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
-import type { Logger } from '../observability';
+import type { Logger } from '../../observability';
 
 /** Bolt and the Web API client log through the process's pino logger, so Slack shows up with everything else. */
 export function boltLogger(log: Logger): SlackLogger {

@@ -1,4 +1,4 @@
-import { redactSecretParams } from '../domain';
+import { redactSecretParams } from '../../domain';
 
 /**
  * Pretty JSON of the parameters, cut to `max` characters so the message stays within Slack's block limits.

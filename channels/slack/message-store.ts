@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { slackMessages, type Db } from '../db';
+import { slackMessages, type Db } from '../../db';
 
 export interface MessageLocation {
   channel: string;

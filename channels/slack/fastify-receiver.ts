@@ -1,7 +1,7 @@
 import { ReceiverMultipleAckError, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, ErrorCode, findUnstorable } from '../api';
-import type { Logger } from '../observability';
+import { ApiError, ErrorCode, findUnstorable } from '../../api';
+import type { Logger } from '../../observability';
 import { slackPayloadProblem } from './payload-schema';
 
 export const SLACK_EVENTS_PATH = '/slack/events';

@@ -1,4 +1,4 @@
-import type { Action } from '../domain/action';
+import type { Action } from '../../domain/action';
 import { clip, escapeText, slackDate } from './mrkdwn';
 
 /** One line per vote: who, what, why, how and when. */

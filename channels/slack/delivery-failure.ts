@@ -1,13 +1,3 @@
-import { Context } from '@temporalio/activity';
-
-/** Thrown when Slack cannot be reached or asks us to slow down: the notification activity retries it later. */
-export class SlackUnavailableError extends Error {
-  override readonly name = 'SlackUnavailableError';
-  constructor(readonly method: string, readonly error: string) {
-    super(`Slack ${method} failed: ${error}; the notification is retried`);
-  }
-}
-
 /** Slack platform errors that are Slack's trouble, not ours: worth another try. */
 const TRANSIENT_PLATFORM_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
@@ -31,15 +21,5 @@ export function classifySlackError(err: unknown): { transient: boolean; error: s
       return { transient: true, error: `request_failed: ${e.original?.message ?? e.message}` };
     default:
       return { transient: true, error: String(e?.message ?? err) };
-  }
-}
-
-/** Whether this is the notification activity's last try (always true outside an activity). */
-export function isFinalAttempt(): boolean {
-  try {
-    const { attempt, retryPolicy } = Context.current().info;
-    return !retryPolicy?.maximumAttempts || attempt >= retryPolicy.maximumAttempts;
-  } catch {
-    return true;
   }
 }

@@ -1,10 +1,10 @@
 import type { types } from '@slack/bolt';
-import type { Action } from '../domain/action';
-import type { ActionStatus } from '../domain/status';
+import type { Action } from '../../domain/action';
+import type { ActionStatus } from '../../domain/status';
 import { ActionId, VOTE_BLOCK_ID } from './interaction-ids';
 import { outcomeLine, resultLine, voteLine } from './decision-lines';
 import { clip, escapeText, mention, slackDate } from './mrkdwn';
-import { redactSecretParams } from '../domain';
+import { redactSecretParams } from '../../domain';
 import { paramsForDisplay } from './params-display';
 
 export interface MessageContext {

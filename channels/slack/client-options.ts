@@ -1,5 +1,5 @@
 import type { WebClientOptions } from '@slack/web-api';
-import type { Config } from '../config';
+import type { Config } from '../../config';
 
 /** A Slack call gives up after this long, so a hung Slack never holds a notification activity for long. */
 export const SLACK_CALL_TIMEOUT_MS = 5000;
