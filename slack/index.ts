@@ -3,7 +3,7 @@ import { WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { ActionNotifier } from '../activities';
-import type { ActionService } from '../api';
+import type { ActionCore } from '../core';
 import { temporalUiLink } from '../config';
 import type { Services } from '../stack/services';
 import { boltLogger } from './bolt-logger';
@@ -18,7 +18,7 @@ import { registerVoteHandlers } from './vote-interactions';
 
 export interface SlackIntegration {
   notifier: ActionNotifier;
-  mount(app: FastifyInstance, actions: ActionService): Promise<void>;
+  mount(app: FastifyInstance, actions: ActionCore): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ export async function createSlackIntegration({ services }: { services: Services;
   return {
     notifier,
     async mount(api, actions) {
-      registerVoteHandlers(app, { actions, people, client, metrics: services.metrics, log });
+      registerVoteHandlers(app, { actions, people, client, log });
       if (receiver) return void (await api.register(receiver.plugin));
       connectSocket();
     },
