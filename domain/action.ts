@@ -80,7 +80,8 @@ export const ActionSchema = Type.Object({
   onBehalfOf: Type.Union([Type.String(), Type.Null()]),
   context: Json,
   // What the executor will send, as approvers see it; `body` is absent in snapshots from before it was shown.
-  execute: Type.Object({ type: ExecuteTypeSchema, url: Type.Optional(Type.String()), method: Type.Optional(Type.String()), body: Type.Optional(Type.Unknown()), headers: Type.Optional(Type.Record(Type.String(), Type.String())), timeoutSeconds: Type.Optional(Type.Integer()) }),
+  // The http fields are named; another executor's own fields are shown as they are (additionalProperties).
+  execute: Type.Object({ type: ExecuteTypeSchema, url: Type.Optional(Type.String()), method: Type.Optional(Type.String()), body: Type.Optional(Type.Unknown()), headers: Type.Optional(Type.Record(Type.String(), Type.String())), timeoutSeconds: Type.Optional(Type.Integer()) }, { additionalProperties: true }),
   breakGlass: Type.Boolean(),
   status: Type.Union([
     Type.Literal('evaluating'), Type.Literal('pending_approval'), Type.Literal('approved'), Type.Literal('executing'), Type.Literal('succeeded'),

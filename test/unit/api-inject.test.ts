@@ -58,3 +58,19 @@ test('the OpenAPI document shows the submission execute as the registry union', 
   const types = body.properties.execute.anyOf.map((s: { properties: { type: { const?: string; enum?: string[] } } }) => s.properties.type.const ?? s.properties.type.enum?.[0]);
   assert.deepEqual(types, ['none', 'http']);
 });
+
+test("an executor's own execute fields reach the Action's response (the response schema names only http's)", async () => {
+  const action = {
+    id: 'act_2', action: 'db.query', resource: 'r', environment: 'default', params: {}, justification: null, requester: 'svc:etl-bot', onBehalfOf: null, context: {},
+    execute: { type: 'http', url: 'https://example.com/x', method: 'POST', extra: 'kept' }, breakGlass: false, status: 'pending_approval', decision: null, approvals: [],
+    result: null, statusReason: null, grantExpiresAt: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+  const shown = await build({ core: { get: async () => action as never } });
+  try {
+    const res = await shown.inject({ method: 'GET', url: '/v1/actions/act_2', headers: auth });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json().execute.extra, 'kept');
+  } finally {
+    await shown.close();
+  }
+});
