@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { temporalUiLink } from '../../config';
 import type { ActionCore } from '../../core';
-import { ActionSchema, SubmissionSchema, type Action, type Submission } from '../../domain/action';
+import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
 import { ACTION_STATUSES } from '../../domain/status';
 import type { ApiServices } from '../app';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
@@ -32,7 +32,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   }, async (req, reply) => {
     const admitted = await admit(req, reply);
     try {
-      const { action } = await actions.submit(req.principal, req.body as Submission, req.headers['idempotency-key']);
+      const { action } = await actions.submit(req.principal, req.body, req.headers['idempotency-key']);
       reply.code(202).header('location', `/v1/actions/${action.id}`);
       return withLinks(action);
     } finally {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ActionCore } from '../../core';
-import { SubmissionSchema, type Submission } from '../../domain/action';
+import { SubmissionSchema } from '../../domain/action';
 import { bodyErrors } from '../errors';
 
 /** The policy route group, behind a token. */
@@ -25,5 +25,5 @@ export async function policyRoutes(app: FastifyInstance, { actions }: { actions:
         ...bodyErrors(),
       },
     },
-  }, async (req) => actions.evaluate(req.principal, req.body as Submission) as never);
+  }, async (req) => actions.evaluate(req.principal, req.body) as never);
 }
