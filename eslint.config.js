@@ -26,4 +26,11 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'use the workflow API for randomness' }],
     },
   },
+  {
+    // The use cases serve every door (API, Slack, later Teams, the console, MCP): no door's framework in here.
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', 'fastify-*', '@fastify/*', '@slack/*', '../api', '../api/*', '../slack', '../slack/*', '../channels', '../channels/*'], message: 'core/ knows no door: throw an InterlockError and let api/ or the channel map it.' }] }],
+    },
+  },
 );

@@ -6,7 +6,7 @@ import type { Db } from '../db';
 import type { Metrics } from '../observability';
 import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
-import { createExecuteHttp } from './execute-http';
+import { executorFor, httpExecutor, type ExecutorDeps } from '../executors';
 import { createReportFailClosed } from './fail-closed';
 import type { Channel } from '../channels/types';
 import { createNotifyActivity } from './notify';
@@ -28,15 +28,28 @@ export interface ActivityDeps {
 
 /** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
 export function createActivities(deps: ActivityDeps) {
-  const executeHttp = createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret, allowPrivate: deps.httpAllowPrivate ?? new Set(), resolve: deps.resolve });
+  const executorDeps: ExecutorDeps = { db: deps.db, config: { webhookSecret: deps.webhookSecret, httpAllowPrivate: deps.httpAllowPrivate ?? new Set() }, resolve: deps.resolve };
+  // Built once per executor, at start-up, like every other activity.
+  const runners = new Map<string, ReturnType<typeof httpExecutor.createActivity>>();
+  const runnerFor = (type: string) => {
+    if (!runners.has(type)) runners.set(type, executorFor(type).createActivity(executorDeps));
+    return runners.get(type)!;
+  };
+  const executeHttp = runnerFor('http');
   return {
     recordStep: createRecordStep(deps.audit),
     evaluatePolicy: createEvaluatePolicy(deps.policy),
     /** The name histories recorded before the executor seam; new workflows call runExecutor. */
     executeHttp,
+    /** The one activity new workflows call to run an approved action: the registry's executor for `execute.type`. */
     runExecutor: async function runExecutor(input: { actionId: string; execute: Execute }): Promise<ActionResult> {
-      if (input.execute.type === 'http') return executeHttp({ actionId: input.actionId, execute: input.execute });
-      throw ApplicationFailure.nonRetryable(`no executor for execute.type "${input.execute.type}"`, 'ExecutorMisconfigured');
+      let run;
+      try {
+        run = runnerFor(input.execute.type);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'ExecutorMisconfigured');
+      }
+      return run(input as never);
     },
     notifyActionChange: createNotifyActivity({ channels: deps.channels ?? [], audit: deps.audit, metrics: deps.metrics }),
     reportFailClosed: createReportFailClosed(deps.metrics),

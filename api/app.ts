@@ -3,13 +3,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
+import { principalForToken } from '../identity';
 import type { Services } from '../services';
-import { ActionService } from './actions/service';
-import { dependencyUnavailable, RETRY_AFTER_SECONDS } from './dependency-errors';
-import { ApiError, ErrorCode, ErrorSchema } from './errors';
+import { ApiError, ErrorCode, ErrorSchema, fromCore } from './errors';
 import { installInputGuards } from './input-guard';
 import { withOptionalBodies } from './openapi';
-import { authPlugin } from './plugins/auth';
+import { authPlugin, type TokenLookup } from './plugins/auth';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
 import { healthRoutes } from './routes/health';
@@ -17,19 +17,26 @@ import { policyRoutes } from './routes/policy';
 import { validatorCompiler } from './validation';
 
 export interface ApiOptions {
-  services: Services;
+  services: ApiServices;
   temporal: Client;
-  /** Mounts more routes (the Slack receiver) inside the same server. */
-  extend?: (app: FastifyInstance, actions: ActionService) => Promise<void>;
+  /** The use cases; built from services and temporal when absent. A route test passes a fake (test/helper.ts). */
+  core?: ActionCore;
+  /** Bearer token to principal id; the tokens table when absent. */
+  tokens?: TokenLookup;
+  /** Mounts more routes (the Slack receiver) inside the same server, in an open route group (they check their own signatures). */
+  extend?: (app: FastifyInstance, core: ActionCore) => Promise<void>;
 }
 
+/** What the API itself reads of the process's services: no audit writer (the core writes through the workflow). */
+export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals'>;
+
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
-export async function buildApi({ services, temporal, extend }: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   installInputGuards(app);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body()));
+  const unknownRoute = (req: FastifyRequest, reply: FastifyReply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body());
   app.addSchema(ErrorSchema);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
@@ -45,7 +52,6 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
     },
     transformObject: (doc) => withOptionalBodies((doc as { openapiObject: never }).openapiObject),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   // Per principal, after authentication; a runaway agent is slowed down, not the whole API. Registered before
   // auth, which counts unauthenticated requests per address on the same plugin (api/limits/address-budget.ts).
   await app.register(rateLimit, {
@@ -56,19 +62,31 @@ export async function buildApi({ services, temporal, extend }: ApiOptions): Prom
     allowList: (req) => !req.principal,
     errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
-  await app.register(authPlugin, { services });
+  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute });
+  // An unknown URL is behind a token like the API it is under, except under the open groups' prefixes.
+  app.setNotFoundHandler({ preValidation: (req: FastifyRequest, reply: FastifyReply) => (/^\/(docs|slack)(\/|$)/.test(req.url) ? app.openAccess(req, reply) : app.requireToken(req, reply)) }, unknownRoute);
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', app.openAccess);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
-  const actions = new ActionService(services, temporal);
+  const actions = core ?? new ActionCore(services, temporal);
   await app.register(healthRoutes, { services, temporal });
   await app.register(actionRoutes, { services, actions });
   await app.register(auditRoutes, { services });
-  await app.register(policyRoutes, { services });
-  if (extend) await extend(app, actions);
+  await app.register(policyRoutes, { actions });
+  if (extend) {
+    await app.register(async (open) => {
+      open.addHook('onRequest', app.openAccess);
+      await extend(open, actions);
+    });
+  }
   return app;
 }
 
 function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
-  const known = err instanceof ApiError ? err : dependencyUnavailable(err);
+  const core = err instanceof InterlockError ? err : dependencyUnavailable(err);
+  const known = err instanceof ApiError ? err : core ? fromCore(core) : null;
   if (known) {
     if (known.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(known.status).send(known.body());

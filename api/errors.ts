@@ -1,47 +1,65 @@
 import { Type } from 'typebox';
+import { ErrorCode, InterlockError, type ErrorDetail } from '../core/errors';
 
-/** The contract's error codes by HTTP status. */
-export const ErrorCode = {
-  invalidRequest: 'invalid_request',
-  malformedJson: 'malformed_json',
-  unauthorized: 'unauthorized',
-  forbidden: 'forbidden',
-  notFound: 'not_found',
-  conflict: 'conflict',
-  unprocessable: 'unprocessable',
-  unknownPrincipal: 'unknown_principal',
-  idempotencyKeyReused: 'idempotency_key_reused',
-  /** The http executor will not call this URL (non-public address, userinfo, not http/https). */
-  targetNotAllowed: 'target_not_allowed',
-  /** A submission carries a credential (e.g. an Authorization header) that belongs in server configuration. */
-  credentialInRequest: 'credential_in_request',
-  bodyTooLarge: 'body_too_large',
-  unsupportedMediaType: 'unsupported_media_type',
-  rateLimited: 'rate_limited',
-  unavailable: 'unavailable',
-  internal: 'internal_error',
-} as const;
+export { ErrorCode, type ErrorDetail } from '../core/errors';
 
-export interface ErrorDetail {
-  field?: string;
-  message: string;
-  [k: string]: unknown;
-}
+/**
+ * The HTTP status of every code: the one place the API maps the core's errors. `Record` makes a new code in
+ * core/errors.ts a compile error here until it has a status.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.invalidRequest]: 400,
+  [ErrorCode.malformedJson]: 400,
+  [ErrorCode.unauthorized]: 401,
+  [ErrorCode.forbidden]: 403,
+  [ErrorCode.notAnApprover]: 403,
+  [ErrorCode.selfApproval]: 403,
+  [ErrorCode.onBehalfOfApproval]: 403,
+  [ErrorCode.serviceCannotApprove]: 403,
+  [ErrorCode.notAllowed]: 403,
+  [ErrorCode.notFound]: 404,
+  [ErrorCode.conflict]: 409,
+  [ErrorCode.alreadyVoted]: 409,
+  [ErrorCode.actionClosed]: 409,
+  [ErrorCode.groupAlreadyCounted]: 409,
+  [ErrorCode.notAwaitingResult]: 409,
+  [ErrorCode.bodyTooLarge]: 413,
+  [ErrorCode.unsupportedMediaType]: 415,
+  [ErrorCode.unprocessable]: 422,
+  [ErrorCode.unknownPrincipal]: 422,
+  [ErrorCode.idempotencyKeyReused]: 422,
+  [ErrorCode.targetNotAllowed]: 422,
+  [ErrorCode.credentialInRequest]: 422,
+  [ErrorCode.rateLimited]: 429,
+  [ErrorCode.internal]: 500,
+  [ErrorCode.unavailable]: 503,
+};
 
-/** An error a caller should see as it is: status, a snake_case code, a sentence for a person, details. */
+/**
+ * An error of the HTTP layer itself (a token, a limit, a parser), with its status given where it is thrown; the
+ * core's errors go through HTTP_STATUS instead.
+ */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(readonly status: number, readonly code: string, message: string, readonly details: ErrorDetail[] = []) {
     super(message);
   }
   body() {
-    return { error: { code: this.code, message: this.message, details: this.details } };
+    return errorBody(this);
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, ErrorCode.notFound, `${what} was not found`);
-export const forbidden = (message: string, code: string = ErrorCode.forbidden) => new ApiError(403, code, message);
-export const conflict = (message: string, code: string = ErrorCode.conflict) => new ApiError(409, code, message);
+/** The core's error as the API answers it. */
+export function fromCore(err: InterlockError): ApiError {
+  return new ApiError(HTTP_STATUS[err.code], err.code, err.message, err.details);
+}
+
+/** The contract's error body: `{"error": {"code", "message", "details"}}`. */
+export function errorBody(err: { code: string; message: string; details: ErrorDetail[] }) {
+  return { error: { code: err.code, message: err.message, details: err.details } };
+}
+
+export const forbidden = (message: string) => fromCore(new InterlockError(ErrorCode.forbidden, message));
 
 export const ErrorSchema = Type.Object(
   {

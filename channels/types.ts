@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ActionChange } from '../activities';
-import type { ActionService } from '../api';
+import type { ActionCore } from '../core';
 
 /** What a channel's inbound side needs of the application: read an action, vote on it. */
-export type CoreLike = Pick<ActionService, 'find' | 'decide'>;
+export type CoreLike = Pick<ActionCore, 'find' | 'decide'>;
 
 /** A place people hear about actions and may decide them (Slack today; Teams, e-mail later). */
 export interface Channel {

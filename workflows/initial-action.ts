@@ -14,7 +14,8 @@ export function initialAction(input: ActionWorkflowInput): Action {
     requester: input.requester.id,
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
-    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { type: 'none' },
+    // Another executor's `execute` is shown as submitted (its schema admits only its own fields).
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { ...sub.execute },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,

@@ -1,17 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../../domain/principal';
-import { principalForToken } from '../../identity';
-import type { Services } from '../../services';
+import type { PrincipalsStore } from '../../identity';
 import { ApiError, ErrorCode } from '../errors';
 import { createAddressBudget } from '../limits/address-budget';
+
+/** The principal id a bearer token belongs to, or null for an unknown or revoked token. */
+export type TokenLookup = (token: string) => Promise<string | null>;
+
+type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyInstance {
+    /** onRequest hook of a route group behind a token: the token's principal becomes `req.principal`. */
+    requireToken: Hook;
+    /** onRequest hook of an open route group (docs, Slack with its own signature check): spends the address's budget. */
+    openAccess: Hook;
+  }
   interface FastifyContextConfig {
-    /** Routes open without a token: health, metrics, docs, Slack (which has its own signature check). */
+    /** Marks a route as open to readers; its route group's `openAccess` hook is what makes it so. */
     public?: boolean;
     /**
      * Health probes and the metrics scrape: open and never rate limited. A refused liveness probe restarts a healthy
@@ -22,14 +32,22 @@ declare module 'fastify' {
   }
 }
 
-/** The token's principal IS the caller; nothing in a request body can name another. */
-async function auth(app: FastifyInstance, { services }: { services: Services }) {
+/**
+ * The token's principal IS the caller; nothing in a request body can name another. This plugin only provides the
+ * two hooks: each route group declares which one it uses (fastify/demo's autohooks habit), so no list of URL
+ * exceptions decides what is open.
+ */
+async function auth(app: FastifyInstance, { principals, lookup, anonPerMinute }: { principals: PrincipalsStore; lookup: TokenLookup; anonPerMinute: number }) {
   app.decorateRequest('principal', null as unknown as Principal);
-  const anonymous = createAddressBudget(app, services.config.rateLimitAnonPerMinute);
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  const anonymous = createAddressBudget(app, anonPerMinute);
+
+  // Every request that ends without a principal spends its address's budget: no token, a bad token, an open route.
+  app.decorate('openAccess', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.routeOptions.config?.probe) return;
-    // Every request that ends without a principal spends its address's budget: no token, a bad token, an open route.
-    if (req.routeOptions.config?.public || req.url.startsWith('/docs') || req.url.startsWith('/slack/')) return anonymous.spend(req, reply);
+    await anonymous.spend(req, reply);
+  });
+
+  app.decorate('requireToken', async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) {
@@ -38,12 +56,12 @@ async function auth(app: FastifyInstance, { services }: { services: Services }) 
     }
     // A spent address's tokens are not looked up at all: otherwise a guessing flood would still be answered, at a database query each.
     await anonymous.refuseIfSpent(req, reply);
-    const principalId = await principalForToken(services.database.db, token);
+    const principalId = await lookup(token);
     if (!principalId) {
       await anonymous.spend(req, reply);
       throw new ApiError(401, ErrorCode.unauthorized, 'the bearer token is unknown or revoked');
     }
-    const principal = services.principals.current().get(principalId);
+    const principal = principals.current().get(principalId);
     if (!principal) {
       await anonymous.spend(req, reply);
       throw new ApiError(401, ErrorCode.unauthorized, `the token's principal ${principalId} is no longer in principals.yaml`);

@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { temporalUiLink } from '../../config';
-import { actionAuditEvents } from '../../audit';
+import type { ActionCore } from '../../core';
 import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
 import { ACTION_STATUSES } from '../../domain/status';
-import type { Services } from '../../services';
-import type { ActionService } from '../actions/service';
+import type { ApiServices } from '../app';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
 import { createSubmissionAdmission } from '../limits/submission-admission';
 import { OPTIONAL_BODY } from '../openapi';
@@ -16,7 +15,9 @@ const IdParams = Type.Object({ id: Type.String({ pattern: '^act_[0-9A-Za-z]{1,64
 const tags = ['actions'];
 const security = [{ bearer: [] }];
 
-export async function actionRoutes(app: FastifyInstance, { services, actions }: { services: Services; actions: ActionService }) {
+/** The actions route group, behind a token. */
+export async function actionRoutes(app: FastifyInstance, { services, actions }: { services: ApiServices; actions: ActionCore }) {
+  app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const withLinks = (a: Action): Action => ({ ...a, links: { self: `/v1/actions/${a.id}`, temporalUi: temporalUiLink(services.config, a.id) } });
   const admit = createSubmissionAdmission(app, services.config);
@@ -81,14 +82,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   }, async (req) => {
     // Someone who may not read the action learns nothing, not even that it exists (404, not 403).
     await actions.get(req.principal, req.params.id);
-    try {
-      const action = await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api');
-      services.metrics.votes.inc({ via: 'api', result: 'accepted' });
-      return withLinks(action);
-    } catch (err) {
-      services.metrics.votes.inc({ via: 'api', result: 'refused' });
-      throw err;
-    }
+    return withLinks(await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api'));
   });
 
   r.post('/v1/actions/:id/cancel', {
@@ -120,9 +114,6 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
 
   r.get('/v1/actions/:id/audit', {
     schema: { tags, security, summary: "The action's audit events, in order", params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEventSchema) }), ...authenticatedErrors(404) } },
-  }, async (req) => {
-    await actions.get(req.principal, req.params.id);
-    return { items: await actionAuditEvents(services.database.db, req.params.id) };
-  });
+  }, async (req) => ({ items: await actions.actionAudit(req.principal, req.params.id) }));
 }
 

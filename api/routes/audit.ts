@@ -3,8 +3,8 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { auditKeys, queryAuditEvents, verifyTrail } from '../../audit';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit-event';
-import type { Services } from '../../services';
-import { isAuditor } from '../actions/access';
+import { isAuditor } from '../../core';
+import type { ApiServices } from '../app';
 import { ApiError, authenticatedErrors, ErrorCode, forbidden } from '../errors';
 
 export const AuditEventSchema = Type.Object({
@@ -39,7 +39,9 @@ export const VerificationSchema = Type.Object({
   }),
 });
 
-export async function auditRoutes(app: FastifyInstance, { services }: { services: Services }) {
+/** The audit route group, behind a token. */
+export async function auditRoutes(app: FastifyInstance, { services }: { services: ApiServices }) {
+  app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const keys = auditKeys(services.config); // a bad key fails start-up, not the first request
   const { databaseUrl } = services.config;

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { Services } from '../../services';
+import type { ApiServices } from '../app';
 import { publicErrors } from '../errors';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
@@ -16,7 +16,8 @@ const Readiness = Type.Object({
 });
 
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
-export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: Services; temporal: Client }) {
+export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: ApiServices; temporal: Client }) {
+  app.addHook('onRequest', app.openAccess);
   const config = { public: true, probe: true };
   app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ ok: Type.Boolean() }), ...publicErrors() } } }, async () => ({ ok: true }));
 

@@ -1,16 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { policyInputFor } from '../../activities';
+import type { ActionCore } from '../../core';
 import { SubmissionSchema } from '../../domain/action';
-import { validateSubmission } from '../../policy';
-import { unknownOnBehalfOf } from '../actions/on-behalf-of';
-import { executeProblems } from '../actions/execute-checks';
-import { normaliseSubmission } from '../actions/submission';
-import type { Services } from '../../services';
 import { bodyErrors } from '../errors';
 
-export async function policyRoutes(app: FastifyInstance, { services }: { services: Services }) {
+/** The policy route group, behind a token. */
+export async function policyRoutes(app: FastifyInstance, { actions }: { actions: ActionCore }) {
+  app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post('/v1/policy/evaluate', {
     schema: {
@@ -28,13 +25,5 @@ export async function policyRoutes(app: FastifyInstance, { services }: { service
         ...bodyErrors(),
       },
     },
-  }, async (req) => {
-    const principals = services.principals.current();
-    const submission = normaliseSubmission(req.body, principals);
-    const policy = services.policy.current();
-    const { decision, trace } = policy.explain(policyInputFor({ submission, requester: req.principal, submittedAt: new Date().toISOString() }));
-    const unknown = unknownOnBehalfOf(principals, req.body.onBehalfOf);
-    const problems = [...(unknown ? [unknown] : []), ...executeProblems(submission.execute, services.config.httpAllowPrivate), ...validateSubmission(decision, submission)];
-    return { decision: decision as never, trace: trace as never, problems: problems as never, policyVersion: policy.version };
-  });
+  }, async (req) => actions.evaluate(req.principal, req.body) as never);
 }

@@ -64,7 +64,7 @@ export async function createSlackIntegration({ services }: { services: Services 
     name: SLACK,
     deliver: (change) => notifier.deliver(change),
     async mount(api, actions) {
-      registerVoteHandlers(app, { actions, people, client, metrics: services.metrics, log });
+      registerVoteHandlers(app, { actions, people, client, log });
       if (receiver) return void (await api.register(receiver.plugin));
       connectSocket();
     },

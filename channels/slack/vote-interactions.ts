@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { ApiError } from '../../api';
+import { ErrorCode, InterlockError } from '../../core';
 import type { CoreLike } from '../types';
 import type { Principal } from '../../domain/principal';
-import type { Logger, Metrics } from '../../observability';
+import type { Logger } from '../../observability';
 import { ActionId, ReasonModal, SLACK } from './interaction-ids';
 import { escapeText } from './mrkdwn';
 import { readReasonRequest, reasonModal, type ReasonRequest } from './reason-modal';
@@ -14,7 +14,6 @@ export interface VoteDeps {
   actions: CoreLike;
   people: SlackPeople;
   client: WebClient;
-  metrics: Metrics;
   log: Logger;
 }
 
@@ -85,13 +84,11 @@ class SlackVoting {
 
   private async vote(principal: Principal, actionId: string, decision: 'approve' | 'deny', comment: string | null, voter: Voter): Promise<void> {
     try {
-      await this.deps.actions.decide(principal, actionId, decision, comment, SLACK);
-      this.deps.metrics.votes.inc({ via: SLACK, result: 'accepted' });
+      await this.deps.actions.decide(principal, actionId, decision, comment, SLACK); // counted in interlock_votes_total by the core
     } catch (err) {
-      this.deps.metrics.votes.inc({ via: SLACK, result: 'refused' });
       // Slack redelivering a click we already counted: the vote stands, nothing to say.
-      if (voter.retry && err instanceof ApiError && err.code === 'already_voted') return;
-      if (err instanceof ApiError) return this.tell(voter, `:no_entry: Your ${decision === 'approve' ? 'approval' : 'denial'} of ${actionId} was not counted: ${escapeText(err.message)}`);
+      if (voter.retry && err instanceof InterlockError && err.code === ErrorCode.alreadyVoted) return;
+      if (err instanceof InterlockError) return this.tell(voter, `:no_entry: Your ${decision === 'approve' ? 'approval' : 'denial'} of ${actionId} was not counted: ${escapeText(err.message)}`);
       this.deps.log.error({ actionId, err }, 'a Slack vote could not be recorded');
       return this.tell(voter, `:warning: Interlock could not record your vote on ${actionId} just now; try again in a moment.`);
     }

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { buildApi, type ActionService } from '../../api';
+import { buildApi } from '../../api';
+import type { ActionCore } from '../../core';
 import { loadConfig } from '../../config';
 import { createToken } from '../../identity';
 import { createLogger } from '../../observability';
@@ -22,7 +23,7 @@ export interface StackOptions {
   /** Run the real Slack integration (needs SLACK_* in `env`): its delivery in the worker, its receiver on the API. */
   slack?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
-  extend?: (app: FastifyInstance, actions: ActionService, services: Services, temporal: Client) => Promise<void>;
+  extend?: (app: FastifyInstance, actions: ActionCore, services: Services, temporal: Client) => Promise<void>;
 }
 
 export interface TestStack {
@@ -94,7 +95,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   if (opts.slack && !slack) throw new Error('startStack({slack: true}) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in env');
   const channels = [...(slack ? [slack] : []), ...(opts.channels ?? [])];
   let worker = await startWorker(services, { address, channels });
-  const extend = async (a: FastifyInstance, actions: ActionService) => {
+  const extend = async (a: FastifyInstance, actions: ActionCore) => {
     if (slack) await slack.mount(a, actions);
     if (opts.extend) await opts.extend(a, actions, services, temporal);
   };

@@ -1,5 +1,5 @@
 import { isGrpcServiceError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ApiError, ErrorCode } from './errors';
+import { ErrorCode, InterlockError } from './errors';
 
 /** Seconds a caller is asked to wait before retrying a request that met an unavailable dependency. */
 export const RETRY_AFTER_SECONDS = 2;
@@ -13,14 +13,14 @@ const NETWORK_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 const POOL_DOWN = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 export const unavailable = (why: string) =>
-  new ApiError(503, ErrorCode.unavailable, `${why}; retry in ${RETRY_AFTER_SECONDS} s (a vote or cancel retried this way is counted once; a submission with the same Idempotency-Key is one action)`);
+  new InterlockError(ErrorCode.unavailable, `${why}; retry in ${RETRY_AFTER_SECONDS} s (a vote or cancel retried this way is counted once; a submission with the same Idempotency-Key is one action)`);
 
 /**
- * The 503 for an error that means a dependency (Temporal, the database) cannot serve right now, or null when the
+ * The `unavailable` error (503) for an error that means a dependency (Temporal, the database) cannot serve right now, or null when the
  * error is something else: the caller did nothing wrong. drizzle and the Temporal client wrap the driver's error,
  * so causes are followed.
  */
-export function dependencyUnavailable(err: unknown): ApiError | null {
+export function dependencyUnavailable(err: unknown): InterlockError | null {
   let e = err as { cause?: unknown; code?: unknown; message?: unknown } | undefined;
   for (let depth = 0; e && depth < 6; depth++, e = e.cause as typeof e) {
     if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable('the action\'s workflow did not take the request in time (is a worker running?)');

@@ -1,6 +1,6 @@
-import type { Action } from '../../domain/action';
-import { sameIdentity } from '../../domain/identity';
-import { ReservedGroup, type Principal } from '../../domain/principal';
+import type { Action } from '../domain/action';
+import { sameIdentity } from '../domain/identity';
+import { ReservedGroup, type Principal } from '../domain/principal';
 
 export const isAdmin = (p: Principal) => p.groups.includes(ReservedGroup.admins);
 /** Auditors read everything; admins may do all an auditor may. */

@@ -3,24 +3,27 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import canonicalize from 'canonicalize';
 import { and, arrayContains, arrayOverlaps, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { ulid } from 'ulid';
-import { policyInputFor } from '../../activities';
-import { actions as actionsTable, idempotencyKeys } from '../../db/schema';
-import type { Action, Submission } from '../../domain/action';
-import { canonicalIdentity } from '../../domain/identity';
-import type { Principal } from '../../domain/principal';
-import { isSettled, isTerminal } from '../../domain/status';
-import { validateSubmission } from '../../policy';
-import type { Services } from '../../services';
-import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../../workflows/messages';
-import { initialAction } from '../../workflows/initial-action';
-import { SearchAttributes } from '../../workflows/search-attributes';
-import { ApiError, conflict, ErrorCode, notFound } from '../errors';
+import { policyInputFor } from '../activities';
+import { actionAuditEvents } from '../audit';
+import { actions as actionsTable, idempotencyKeys } from '../db/schema';
+import type { Action, Submission } from '../domain/action';
+import type { AuditEvent } from '../domain/audit-event';
+import { canonicalIdentity } from '../domain/identity';
+import type { Principal } from '../domain/principal';
+import { isSettled, isTerminal } from '../domain/status';
+import { executorFor } from '../executors';
+import { validateSubmission } from '../policy';
+import type { Services } from '../services';
+import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
+import { initialAction } from '../workflows/initial-action';
+import { SearchAttributes } from '../workflows/search-attributes';
 import { canRead, isAdmin, isAuditor } from './access';
-import { unknownOnBehalfOf } from './on-behalf-of';
-import { executeHash } from './execute-hash';
-import { executeProblems, executeRefusal } from './execute-checks';
-import { normaliseSubmission } from './submission';
-import { updateError } from './temporal-errors';
+import { ErrorCode, InterlockError, notFound } from './errors';
+import { codedRefusal, executeHash, normaliseSubmission, unknownOnBehalfOf } from './submission';
+import { updateError } from './update-errors';
+
+/** What the use cases read of the process's services. */
+export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals'>;
 
 /** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
 const UPDATE_DEADLINE_MS = 15_000;
@@ -33,9 +36,12 @@ export interface ListFilter {
   cursor?: string;
 }
 
-/** The API's use cases over the workflow (source of truth) and the projection table (for lists). */
-export class ActionService {
-  constructor(private readonly services: Services, private readonly temporal: Client) {}
+/**
+ * The application's use cases over the workflow (source of truth) and the projection table (for lists). Every door
+ * (the API, Slack) calls these; a refusal is an InterlockError whose code the door maps (api/errors.ts for HTTP).
+ */
+export class ActionCore {
+  constructor(private readonly services: CoreServices, private readonly temporal: Client) {}
 
   private get db() {
     return this.services.database.db;
@@ -44,15 +50,16 @@ export class ActionService {
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
     const principals = this.services.principals.current();
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
-    if (unknown) throw new ApiError(422, unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
+    if (unknown) throw new InterlockError(unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
-    const refused = executeProblems(input.submission.execute, this.services.config.httpAllowPrivate);
-    if (refused.length > 0) throw executeRefusal(refused);
-    if (input.submission.execute.type === 'http') input.executeHash = executeHash(input.submission.execute);
+    const refused = executorFor(input.submission.execute.type).check(input.submission.execute, { config: this.services.config });
+    if (refused.length > 0) throw codedRefusal(refused);
+    const hash = executeHash(input.submission.execute);
+    if (hash) input.executeHash = hash;
     const policy = this.services.policy.current();
     const decision = policy.evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
-    if (problems.length > 0) throw new ApiError(422, ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
+    if (problems.length > 0) throw new InterlockError(ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
     input.decision = decision; // decided once, here; the workflow records it as policy.evaluated
 
     let replayed = false;
@@ -63,7 +70,7 @@ export class ActionService {
       if (inserted.length === 0) {
         const [prior] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principalId, requester.id), eq(idempotencyKeys.key, idempotencyKey)));
         if (prior.bodyHash !== bodyHash) {
-          throw new ApiError(422, ErrorCode.idempotencyKeyReused, `Idempotency-Key "${idempotencyKey}" was already used with a different body (action ${prior.actionId}); use a new key for a new action`, [{ field: 'Idempotency-Key', message: 'reused with a different body', actionId: prior.actionId }]);
+          throw new InterlockError(ErrorCode.idempotencyKeyReused, `Idempotency-Key "${idempotencyKey}" was already used with a different body (action ${prior.actionId}); use a new key for a new action`, [{ field: 'Idempotency-Key', message: 'reused with a different body', actionId: prior.actionId }]);
         }
         input.id = prior.actionId;
         replayed = true;
@@ -143,11 +150,19 @@ export class ActionService {
     return { items: page.map((r) => r.snapshot as unknown as Action), nextCursor: rows.length > limit && last ? encodeCursor(new Date(last.createdAt).toISOString(), last.id) : null };
   }
 
+  /** A vote through the workflow's Update (and its validator), from any door; `via` names the door. Counted here, once. */
   async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: 'api' | 'slack'): Promise<Action> {
-    return this.update(id, () =>
-      // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
-      this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via }] }),
-    );
+    try {
+      const action = await this.update(id, () =>
+        // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
+        this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via }] }),
+      );
+      this.services.metrics.votes.inc({ via, result: 'accepted' });
+      return action;
+    } catch (err) {
+      this.services.metrics.votes.inc({ via, result: 'refused' });
+      throw err;
+    }
   }
 
   async cancel(caller: Principal, id: string, reason: string | null): Promise<Action> {
@@ -160,16 +175,38 @@ export class ActionService {
     return this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(reportResultUpdate, { args: [{ principal: caller.id, status, output }] }));
   }
 
+  /** The action's audit events, in order, for a caller who may read the action. */
+  async actionAudit(caller: Principal, id: string): Promise<AuditEvent[]> {
+    await this.get(caller, id);
+    return actionAuditEvents(this.db, id);
+  }
+
+  /**
+   * Dry run: the decision this submission would get as `caller`, why each earlier rule did not match, and every
+   * problem a real submission would be refused for. Starts nothing and records nothing.
+   */
+  evaluate(caller: Principal, body: Submission) {
+    const principals = this.services.principals.current();
+    const submission = normaliseSubmission(body, principals);
+    const policy = this.services.policy.current();
+    const { decision, trace } = policy.explain(policyInputFor({ submission, requester: caller, submittedAt: new Date().toISOString() }));
+    const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
+    const refused = executorFor(submission.execute.type).check(submission.execute, { config: this.services.config });
+    const problems = [...(unknown ? [unknown] : []), ...refused, ...validateSubmission(decision, submission)];
+    return { decision, trace, problems, policyVersion: policy.version };
+  }
+
   private async update(id: string, send: () => Promise<Action>): Promise<Action> {
     try {
       // Bounded: with no worker to take it, an Update would wait for ever; the caller gets 503 and retries instead.
       return await this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, send);
     } catch (err) {
-      const mapped = updateError(err);
-      if (mapped instanceof ApiError) throw mapped;
+      const refused = updateError(err);
+      if (refused) throw refused;
+      // The workflow is gone or closed: the recorded action says which.
       const known = await this.find(id);
       if (!known) throw notFound(`action ${id}`);
-      throw conflict(`action ${id} is ${known.status} and closed to this request`, 'action_closed');
+      throw new InterlockError(ErrorCode.actionClosed, `action ${id} is ${known.status} and closed to this request`);
     }
   }
 }
@@ -186,5 +223,5 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     /* fall through */
   }
-  throw new ApiError(400, ErrorCode.invalidRequest, 'cursor is not one this API issued', [{ field: 'cursor', message: 'invalid cursor' }]);
+  throw new InterlockError(ErrorCode.invalidRequest, 'cursor is not one this API issued', [{ field: 'cursor', message: 'invalid cursor' }]);
 }

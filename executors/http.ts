@@ -1,11 +1,57 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
+import { Type, type Static } from 'typebox';
 import { Agent, fetch } from 'undici';
+import { ErrorCode } from '../core/errors';
 import type { Db } from '../db';
 import { httpExecutions } from '../db/schema';
-import type { ActionResult, HttpExecute } from '../domain/action';
-import { checkTarget, guardedLookup, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
+import type { ActionResult } from '../domain/action';
+import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
+import type { ExecuteProblem, Executor } from './types';
+
+export const HttpExecuteSchema = Type.Object(
+  {
+    type: Type.Literal('http'),
+    url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    method: Type.Optional(Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('PATCH'), Type.Literal('DELETE')])),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4096 }))),
+    body: Type.Optional(Type.Unknown()),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+  },
+  { additionalProperties: false },
+);
+export type HttpExecute = Static<typeof HttpExecuteSchema>;
+
+/** One signed HTTP call, to a public address (or an allow-listed private one), with no credential in the submission. */
+export const httpExecutor: Executor<HttpExecute> = {
+  type: 'http',
+  schema: HttpExecuteSchema,
+  // Defaults (method POST, 30 s) are applied when sending, not here: the Action shows, and the hash binds, the
+  // request as submitted, as before the executor seam (changing it would change every recorded executeHash).
+  normalise: (execute) => execute,
+  check: (execute, { config }) => executeProblems(execute, config.httpAllowPrivate),
+  describe: (execute) => ({
+    summary: `${execute.method ?? 'POST'} ${execute.url}`,
+    fields: [
+      { label: 'URL', value: execute.url },
+      { label: 'Method', value: execute.method ?? 'POST' },
+      ...(execute.body === undefined ? [] : [{ label: 'Body', value: JSON.stringify(execute.body) }]),
+    ],
+  }),
+  createActivity: ({ db, config, resolve }) => createExecuteHttp({ db, webhookSecret: config.webhookSecret, allowPrivate: config.httpAllowPrivate, resolve }),
+};
+
+/** Checks an `execute` before anything is stored or started: where it goes, and which headers it carries. */
+function executeProblems(execute: HttpExecute, allow: PrivateAllowList): ExecuteProblem[] {
+  const problems: ExecuteProblem[] = [];
+  const refusal = checkTarget(execute.url, allow);
+  if (refusal) problems.push({ field: 'execute.url', ruleId: null, message: refusal.message, code: ErrorCode.targetNotAllowed });
+  for (const h of headerProblems(execute.headers)) {
+    problems.push({ field: h.field, ruleId: null, message: h.message, code: h.credential ? ErrorCode.credentialInRequest : ErrorCode.unprocessable });
+  }
+  return problems;
+}
 
 /** Responses are kept for the record, not in full. */
 export const MAX_OUTPUT_BYTES = 16 * 1024;
