@@ -1,3 +1,4 @@
+// `npm run bench`: the benchmarks, each writing its figures into docs/BENCHMARKS.md (`-- --quick` for a smoke run).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// The Slack channel: posts each request with Approve and Deny buttons, keeps it true, and votes through the core.
 import { App, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { temporalUiLink } from '../../config';
