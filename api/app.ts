@@ -32,7 +32,13 @@ export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databas
 
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
 export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024,
+    // A path that is not valid percent-encoding never reaches a route; it still gets the contract's error body.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+      void (reply as FastifyReply).code(status).send(new ApiError(status, status === 400 ? ErrorCode.invalidRequest : ErrorCode.internal, status === 400 ? 'the request path is not valid percent-encoding' : 'internal error').body());
+    },
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   installInputGuards(app);
@@ -106,7 +112,7 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
     // The parser also refuses prototype-poisoning keys but does not say so; this is the only place to tell the caller.
     FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is not valid JSON, or it has a key named "__proto__" (or "constructor" holding "prototype"), which is refused anywhere in a body'],
     FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is empty; send a JSON object'],
-    FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than 1 MiB'],
+    FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than this route accepts (256 KiB for a submission or a dry run, 1 MiB elsewhere)'],
     FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.unsupportedMediaType, 'send Content-Type: application/json'],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ErrorCode.invalidRequest, 'Content-Length does not match the body'],
   };

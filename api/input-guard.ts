@@ -68,6 +68,11 @@ export function installInputGuards(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new ApiError(415, ErrorCode.unsupportedMediaType, `charset ${charset} is not accepted; send JSON as UTF-8`), undefined);
+      return;
+    }
     const text = body as string;
     if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       done(new ApiError(400, ErrorCode.invalidRequest, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels; flatten it`, [{ field: 'body', message: `nesting deeper than ${MAX_JSON_DEPTH}` }]), undefined);

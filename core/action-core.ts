@@ -19,6 +19,7 @@ import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { canRead, isAdmin, isAuditor } from './access';
 import { ErrorCode, InterlockError, notFound } from './errors';
+import { oversizedParts } from './submission-size';
 import { codedRefusal, executeHash, normaliseSubmission, unknownOnBehalfOf } from './submission';
 import { updateError } from './update-errors';
 
@@ -49,6 +50,8 @@ export class ActionCore {
 
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
     const principals = this.services.principals.current();
+    const oversized = oversizedParts(body);
+    if (oversized.length > 0) throw codedRefusal(oversized);
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
     if (unknown) throw new InterlockError(unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
@@ -192,7 +195,7 @@ export class ActionCore {
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: caller, submittedAt: new Date().toISOString() }));
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
     const refused = executorFor(submission.execute.type).check(submission.execute, { config: this.services.config });
-    const problems = [...(unknown ? [unknown] : []), ...refused, ...validateSubmission(decision, submission)];
+    const problems = [...oversizedParts(body), ...(unknown ? [unknown] : []), ...refused, ...validateSubmission(decision, submission)];
     return { decision, trace, problems, policyVersion: policy.version };
   }
 
@@ -216,10 +219,14 @@ function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ACTION_ID = /^act_[0-9A-Za-z]{1,64}$/;
+
 function decodeCursor(cursor: string): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return v as [string, string];
+    // Exactly what encodeCursor writes: anything else would reach SQL as a value Postgres refuses (500).
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && ISO_INSTANT.test(v[0]) && Date.parse(v[0]) >= 0 && ACTION_ID.test(v[1])) return v as [string, string];
   } catch {
     /* fall through */
   }

@@ -52,8 +52,19 @@ export class ActionState {
   private readonly outbox: ActionChange[] = [];
   private notifying = false;
 
+  /** The action as the trail last recorded it: what readers see, so nobody acts on a step the trail may not hold. */
+  private published: Action;
+  /** Set when the workflow returns: from then on the final state is the answer, recorded or not (its result says why). */
+  closed = false;
+
   constructor(readonly input: ActionWorkflowInput) {
     this.action = initialAction(input);
+    this.published = this.snapshot();
+  }
+
+  /** What the getAction query answers. */
+  visible(): Action {
+    return this.closed ? this.snapshot() : this.published;
   }
 
   get status(): ActionStatus {
@@ -95,7 +106,10 @@ export class ActionState {
     const step = { events: batch, action: this.snapshot(), version: ++this.version };
     const written = this.chain.then(() => recordStep(step));
     this.chain = written;
-    written.catch((err) => void (this.fault ??= faultOf(err, 'recordStep')));
+    written.then(
+      () => void (this.published = step.action),
+      (err) => void (this.fault ??= faultOf(err, 'recordStep')),
+    );
     return written;
   }
 
@@ -132,8 +146,10 @@ export class ActionState {
   /** Closes the action because a step could not be made: `denied` before approval, `failed` after, the reason kept. */
   async failClosed(f: Fault): Promise<void> {
     const s = this.action.status;
-    const before = s === 'evaluating' || s === 'pending_approval' || (s === 'approved' && !this.approvalRecorded);
-    const after = !before && (s === 'approved' || s === 'executing');
+    const open = s === 'evaluating' || s === 'pending_approval' || s === 'approved' || s === 'executing';
+    // Whether it was approved is what the trail holds, not the status the workflow had moved on to.
+    const before = open && !this.approvalRecorded;
+    const after = open && this.approvalRecorded;
     const reason = `${f.activity} failed after its bounded retries (${f.reason}); ${before ? 'denied' : 'failed'} (fail closed)`;
     if (before || after) {
       if (after) this.action.result ??= { status: 'failed', error: reason };

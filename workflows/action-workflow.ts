@@ -33,6 +33,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
   await condition(allHandlersFinished);
   await a.drained();
   log.info('action finished', { id: input.id, status: a.status });
+  a.closed = true;
   return a.snapshot();
 }
 
@@ -86,14 +87,15 @@ async function policyDecision(a: ActionState): Promise<PolicyDecision | null> {
 function registerHandlers(a: ActionState): void {
   const { id, submission: sub, requester } = a.input;
   const state = a.action;
-  setHandler(getActionQuery, () => a.snapshot());
+  setHandler(getActionQuery, () => a.visible());
 
   const eligibility = (vote: Pick<DecideInput, 'principal' | 'decision'>) => {
     const policy = a.policy;
     if (state.status !== 'pending_approval' || !policy) {
       return { ok: false, refusal: Refusal.actionClosed, message: `action ${id} is ${state.status}; votes are accepted only while it is pending_approval` };
     }
-    const selfApprovalAllowed = sub.breakGlass && policy.breakGlassGroups.some((g) => requester.groups.includes(g));
+    // Break-glass needs the group both when it was asked for and now: someone removed from on-call since cannot use it.
+    const selfApprovalAllowed = sub.breakGlass && policy.breakGlassGroups.some((g) => requester.groups.includes(g) && vote.principal.groups.includes(g));
     return checkVoter({ voter: vote.principal, decision: vote.decision, approvers: state.decision!.approvers, approvals: state.approvals, distinctGroups: policy.distinctGroups, requester: requester.id, onBehalfOf: sub.onBehalfOf, selfApprovalAllowed });
   };
 

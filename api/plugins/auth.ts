@@ -29,6 +29,11 @@ declare module 'fastify' {
      * polls /metrics from one address all day.
      */
     probe?: boolean;
+    /**
+     * Requests that carry their own signature (Slack's): checked cheaply by it and never charged to the address's
+     * budget, so junk sent elsewhere from a shared address (a proxy, a NAT) cannot starve approvers' clicks.
+     */
+    signed?: boolean;
   }
 }
 
@@ -43,7 +48,7 @@ async function auth(app: FastifyInstance, { principals, lookup, anonPerMinute }:
 
   // Every request that ends without a principal spends its address's budget: no token, a bad token, an open route.
   app.decorate('openAccess', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.routeOptions.config?.probe) return;
+    if (req.routeOptions.config?.probe || req.routeOptions.config?.signed) return;
     await anonymous.spend(req, reply);
   });
 
@@ -54,8 +59,8 @@ async function auth(app: FastifyInstance, { principals, lookup, anonPerMinute }:
       await anonymous.spend(req, reply);
       throw new ApiError(401, ErrorCode.unauthorized, 'send "Authorization: Bearer <token>"; create a token with `npx interlock token create <principal-id>`');
     }
-    // A spent address's tokens are not looked up at all: otherwise a guessing flood would still be answered, at a database query each.
-    await anonymous.refuseIfSpent(req, reply);
+    // A valid token is always looked up and served, even from an address that junk has spent (a proxy, a NAT):
+    // only requests that end unauthenticated are charged. A malformed token costs no query (lookup refuses it first).
     const principalId = await lookup(token);
     if (!principalId) {
       await anonymous.spend(req, reply);

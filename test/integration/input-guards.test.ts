@@ -88,6 +88,40 @@ describe('nothing wedges an action: strings that cannot be stored and bodies nes
     assert.equal(deep.status, 400);
   });
 
+  test('a submission too big to carry through Temporal is refused: 413 for the body, 422 naming context or execute', async () => {
+    const before = await rows();
+    const huge = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', context: { b: 'x'.repeat(1_048_000) } });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.error.code, 'body_too_large');
+    const context = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', context: { b: 'x'.repeat(20_000) } });
+    assert.equal(context.status, 422);
+    assert.equal(context.body.error.details[0].field, 'context');
+    const body = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', execute: { type: 'http', url: 'https://93.184.215.14/run', body: { b: 'x'.repeat(70_000) } } });
+    assert.equal(body.status, 422);
+    assert.equal(body.body.error.details[0].field, 'execute');
+    const dry = await stack.call(BOT, 'POST', '/v1/policy/evaluate', { action: 'read.x', resource: 'r', context: { b: 'x'.repeat(20_000) } });
+    assert.ok(dry.body.problems.some((p: any) => p.field === 'context'), 'the dry run reports it too');
+    assert.equal(await rows(), before);
+  });
+
+  test('a list cursor this API did not issue is 400, whatever it decodes to', async () => {
+    const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const cursor of [forged(['1', 'x']), forged(['2020-01-01T00:00:00.000Z', `act_a${NUL}b`]), forged(['0000-01-01T00:00:00.000Z', 'act_X']), forged(['2020-01-01', 'act_X'])]) {
+      const res = await stack.call(BOT, 'GET', `/v1/actions?cursor=${cursor}`);
+      assert.equal(res.status, 400, cursor);
+      assert.equal(res.body.error.details[0].field, 'cursor');
+    }
+  });
+
+  test('a path that is not valid percent-encoding, and JSON in another charset, get the contract error', async () => {
+    const bad = await stack.call(BOT, 'GET', '/v1/actions/act_%E0%A4');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_request');
+    const utf16 = await stack.call(BOT, 'POST', '/v1/actions', JSON.stringify({ action: 'read.x', resource: 'r' }), { 'content-type': 'application/json; charset=utf-16' });
+    assert.equal(utf16.status, 415);
+    assert.equal(utf16.body.error.code, 'unsupported_media_type');
+  });
+
   test('brackets inside strings do not count as nesting', async () => {
     const res = await stack.call(BOT, 'POST', '/v1/policy/evaluate', { action: 'read.x', resource: '[[[[{{{{'.repeat(20), params: { s: '\\"[[[[' } });
     assert.equal(res.status, 200);
