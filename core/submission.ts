@@ -16,8 +16,8 @@ export interface CodedProblem extends SubmissionProblem {
 
 /**
  * A validated body with every optional field given its default, as the workflow and the policy see it.
- * Secret-looking params are redacted here, at the edge, so no workflow history, audit event, projection, message
- * or response ever holds them; policy conditions therefore see `[redacted]` for them too (a rule cannot test a
+ * Secret-looking params and context keys are redacted here, at the edge, so no workflow history, audit event,
+ * projection, message or response ever holds them; policy conditions therefore see `[redacted]` for them too (a rule cannot test a
  * password's value, which it never should). The Idempotency-Key hash is taken over the raw body, not this.
  */
 export function normaliseSubmission(body: Submission, principals: PrincipalDirectory): ActionWorkflowInput['submission'] {
@@ -27,7 +27,7 @@ export function normaliseSubmission(body: Submission, principals: PrincipalDirec
     resource: body.resource,
     environment: body.environment ?? 'default',
     params: redactSecretParams(body.params ?? {}),
-    context: body.context ?? {},
+    context: redactSecretParams(body.context ?? {}),
     justification: body.justification?.trim() || null,
     onBehalfOf: onBehalfOfId(principals, body.onBehalfOf),
     execute: executorFor(execute.type).normalise(execute as never) as Execute,

@@ -2,9 +2,16 @@
 export const REDACTED = '[redacted]';
 
 /** Words of a key that make its value a secret. Plurals only where a collection of them is still secret (`max_tokens` is a model setting, not a token). */
-const SECRET_WORDS = new Set(['password', 'passwords', 'passwd', 'secret', 'secrets', 'token', 'credential', 'credentials', 'apikey', 'auth', 'authorization']);
-/** Two adjacent words that name a secret together, though neither does alone (`primary_key`, `api_version` are not secrets). */
-const SECRET_PAIRS = [['api', 'key'], ['private', 'key']];
+const SECRET_WORDS = new Set([
+  'password', 'passwords', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'credential', 'credentials', 'auth', 'authorization',
+  // The run-together spellings of the pairs below (`SECRETKEY`, `privatekey`), which the word split cannot cut.
+  'apikey', 'privatekey', 'secretkey', 'accesskey', 'signingkey',
+]);
+/** Two adjacent words that name a secret together, though neither does alone (`primary_key`, `api_version`, `max_tokens` are not secrets). */
+const SECRET_PAIRS = [
+  ['api', 'key'], ['private', 'key'], ['access', 'key'], ['secret', 'key'], ['signing', 'key'], ['ssh', 'key'],
+  ['connection', 'string'], ['refresh', 'token'], ['refresh', 'tokens'], ['access', 'token'], ['access', 'tokens'], ['client', 'secret'],
+];
 
 /**
  * The words of a key: split on anything not a letter or digit (`_ - . ` and so on), then at case changes
@@ -28,4 +35,16 @@ export function redactSecretParams<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? REDACTED : redactSecretParams(v)])) as T;
   }
   return value;
+}
+
+/**
+ * The dotted path of every secret-looking key in `value`, at any depth, through arrays (`a.0.password`). For what
+ * cannot be redacted because it is sent as is (an http `execute.body`), so it is refused instead.
+ */
+export function secretKeyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretKeyPaths(v, `${prefix}${i}.`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => (isSecretKey(k) ? [`${prefix}${k}`] : secretKeyPaths(v, `${prefix}${k}.`)));
+  }
+  return [];
 }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../core/errors';
 import type { Db } from '../db';
 import { httpExecutions } from '../db/schema';
 import type { ActionResult } from '../domain/action';
+import { secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
 import type { ExecuteProblem, Executor } from './types';
 
@@ -42,13 +43,18 @@ export const httpExecutor: Executor<HttpExecute> = {
   createActivity: ({ db, config, resolve }) => createExecuteHttp({ db, webhookSecret: config.webhookSecret, allowPrivate: config.httpAllowPrivate, resolve }),
 };
 
-/** Checks an `execute` before anything is stored or started: where it goes, and which headers it carries. */
+/** Checks an `execute` before anything is stored or started: where it goes, which headers it carries, and that its body holds no secret. */
 function executeProblems(execute: HttpExecute, allow: PrivateAllowList): ExecuteProblem[] {
   const problems: ExecuteProblem[] = [];
   const refusal = checkTarget(execute.url, allow);
   if (refusal) problems.push({ field: 'execute.url', ruleId: null, message: refusal.message, code: ErrorCode.targetNotAllowed });
   for (const h of headerProblems(execute.headers)) {
     problems.push({ field: h.field, ruleId: null, message: h.message, code: h.credential ? ErrorCode.credentialInRequest : ErrorCode.unprocessable });
+  }
+  // The body is sent as is, so unlike params it cannot be redacted: a secret-looking key in it is refused instead.
+  for (const path of secretKeyPaths(execute.body)) {
+    const message = `${path} looks like a credential; the body is sent as is and stored for ever, so credentials belong in server-side configuration, not in the request`;
+    problems.push({ field: `execute.body.${path}`, ruleId: null, message, code: ErrorCode.credentialInRequest });
   }
   return problems;
 }

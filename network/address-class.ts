@@ -20,6 +20,14 @@ const RANGE_WORDS: Record<string, string> = {
 const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
 
 /**
+ * Cloud host services at addresses that are public unicast by the registry, so no range refuses them. The others
+ * known (metadata at 169.254.169.254 and fd00:ec2::254, Alibaba's 100.100.100.200) fall in refused ranges already.
+ */
+const CLOUD_HOST_ADDRESSES: Record<string, string> = {
+  '168.63.129.16': 'the Azure WireServer (platform host address)',
+};
+
+/**
  * Why an IP address (any notation ipaddr.js reads) is not a public one, or null when it is. Only public unicast
  * passes: every special-purpose range is refused, so a range added to the registry later fails closed.
  * IPv4-mapped (`::ffff:a.b.c.d`) and IPv4-compatible (`::a.b.c.d`) IPv6 addresses are judged by their IPv4 part.
@@ -41,6 +49,8 @@ export function nonPublicReason(address: string): string | null {
     return RANGE_WORDS[range] ?? `a special-purpose IPv6 address (${range})`;
   }
   const range = ip.range();
+  const cloudHost = CLOUD_HOST_ADDRESSES[ip.toString()];
+  if (cloudHost) return cloudHost;
   if (range === 'unicast') return null;
   return RANGE_WORDS[range] ?? `a special-purpose address (${range})`;
 }

@@ -77,7 +77,7 @@ describe('the http executor cannot be turned on Interlock itself or its network'
       assert.equal(res.status, 422, name);
       assert.equal(res.body.error.code, 'credential_in_request');
       assert.equal(res.body.error.details[0].field, `execute.headers.${name}`);
-      assert.match(res.body.error.message, /configured on the server/);
+      assert.match(res.body.error.message, /server-side configuration, not in the request/);
       assert.doesNotMatch(JSON.stringify(res.body), /s3cr3t/);
     }
     for (const headers of [{ 'Content-Type': 'text/plain' }, { 'Webhook-Signature': 'v1,forged' }, { 'Idempotency-Key': 'other' }, { Host: 'internal' }, { 'X-Trace': 'a\r\nX-Injected: 1' }]) {

@@ -60,6 +60,34 @@ describe('values of secret-looking params keys never become permanent', () => {
     assert.ok(!history.includes(SECRET) && !history.includes(API_KEY), 'the workflow history hides the secret values');
   });
 
+  test('context.password is redacted; an execute.body.password is refused and never reaches the audit trail or a workflow', async () => {
+    const CONTEXT_SECRET = 'ctx-pw-9d1e-never-kept';
+    const BODY_SECRET = 'body-pw-4b7c-never-kept';
+    const submitted = await stack.call(BOT, 'POST', '/v1/actions', { action: 'db.export', resource: 'postgres://prod/orders', environment: 'production', justification: 'audit', context: { password: CONTEXT_SECRET, ticket: 'OPS-1' } });
+    assert.equal(submitted.status, 202);
+    assert.deepEqual(submitted.body.context, { password: '[redacted]', ticket: 'OPS-1' });
+    const id = submitted.body.id;
+    await stack.until(AUDITOR, id, (a) => a.status === 'pending_approval');
+
+    const refused = await stack.call(BOT, 'POST', '/v1/actions', {
+      action: 'svc.call', resource: 'svc://x', environment: 'production', justification: 'audit',
+      execute: { type: 'http', url: 'https://example.com/hook', body: { user: 'svc', password: BODY_SECRET } },
+    });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.code, 'credential_in_request');
+    assert.equal(refused.body.error.details[0].field, 'execute.body.password');
+    assert.match(refused.body.error.message, /server-side configuration, not in the request/);
+    assert.ok(!JSON.stringify(refused.body).includes(BODY_SECRET), 'the refusal does not repeat the value');
+
+    const trail = JSON.stringify((await stack.call(AUDITOR, 'GET', '/v1/audit?limit=1000')).body);
+    assert.ok(trail.includes(id) && trail.includes('OPS-1'), 'the trail holds the submission');
+    assert.ok(!trail.includes(CONTEXT_SECRET) && !trail.includes(BODY_SECRET), 'the audit trail holds neither secret');
+    const history = historyText(await stack.temporal.workflow.getHandle(id).fetchHistory());
+    assert.ok(history.includes('OPS-1') && !history.includes(CONTEXT_SECRET), 'the workflow history hides context.password');
+    const listed = JSON.stringify((await stack.call(AUDITOR, 'GET', '/v1/actions?limit=100')).body);
+    assert.ok(!listed.includes(BODY_SECRET) && !listed.includes(CONTEXT_SECRET), 'no action holds either secret');
+  });
+
   test('the dry run sees the redacted params too, and the Idempotency-Key still covers the raw body', async () => {
     const body = { action: 'read.table', resource: 'r', environment: 'staging', params: { password: SECRET } };
     const dry = await stack.call(BOT, 'POST', '/v1/policy/evaluate', body);

@@ -39,6 +39,10 @@ describe('the http executor refuses every URL that reaches a non-public address,
     ['http://255.255.255.255/', /broadcast/],
     ['http://240.0.0.1/', /reserved/],
     ['http://192.0.2.1/', /reserved/],
+    ['http://168.63.129.16/', /168\.63\.129\.16 is the Azure WireServer/],
+    ['http://[::ffff:168.63.129.16]/', /Azure WireServer/],
+    ['http://0xa83f8110/', /Azure WireServer/],
+    ['http://[fd00:ec2::254]/', /unique-local/],
     ['http://[2001:db8::1]/', /reserved/],
     ['http://[64:ff9b::a9fe:a9fe]/', /link-local|NAT64/],
     ['http://[2002:a9fe:a9fe::]/', /6to4/],
@@ -122,7 +126,7 @@ describe('execute.headers never carry credentials or replace what Interlock sets
       const [p] = headerProblems({ [name]: 'x' });
       assert.equal(p.credential, true);
       assert.equal(p.field, `execute.headers.${name}`);
-      assert.match(p.message, /configured on the server/);
+      assert.match(p.message, /server-side configuration, not in the request/);
     });
   }
   for (const name of ['Idempotency-Key', 'webhook-signature', 'Webhook-Id', 'Content-Type', 'Host', 'Content-Length']) {
@@ -133,4 +137,45 @@ describe('execute.headers never carry credentials or replace what Interlock sets
     assert.match(headerProblems({ 'X Bad': 'a' })[0].message, /not a valid header name/);
     assert.deepEqual(headerProblems({ 'X-Request-Id': 'abc', Accept: 'application/json', 'X-Token-Count': '3' }), []);
   });
+});
+
+describe('header names and values a review found passing although they carry credentials', () => {
+  for (const name of ['x-goog-api-key', 'x-apikey', 'apikey', 'x-api_key', 'ocp-apim-subscription-key', 'x-functions-key', 'authentication', 'x-auth', 'X-Auth-User', 'X-Upstream-Auth-Hint', 'X-Amz-Security-Token', 'X-Hub-Secret']) {
+    test(`${name} is refused as a credential`, () => {
+      const problems = headerProblems({ [name]: 'x' });
+      assert.equal(problems.length, 1);
+      assert.equal(problems[0].credential, true);
+      assert.equal(problems[0].field, `execute.headers.${name}`);
+    });
+  }
+  for (const value of ['Bearer eyJhbGciOi', 'bearer abc', 'BASIC dXNlcjpwYXNz', 'Token abc', 'Digest username="u"', '  Bearer x', 'Bearer\tx']) {
+    test(`a value "${value}" is refused as a credential whatever the name`, () => {
+      const [p] = headerProblems({ 'X-Upstream': value });
+      assert.equal(p.credential, true);
+      assert.equal(p.field, 'execute.headers.X-Upstream');
+      assert.ok(!p.message.includes(value.trim()), 'the message does not repeat the value');
+    });
+  }
+  test('names and values that merely resemble one pass', () => {
+    assert.deepEqual(headerProblems({ 'X-Author': 'ann', 'X-Keyboard': 'us', 'X-Key-Id': 'k1', 'X-Tokens-Used': '3', Accept: 'text/plain', 'X-Note': 'Bearers of news', 'X-Mode': 'basic' }), []);
+  });
+});
+
+describe('header values and names the HTTP client could never send are refused at submission', () => {
+  for (const value of ['caf\u00e9', '5 \u20ac', 'a\u0001b', 'bell\u0007', 'del\u007f', '\u{1F600}']) {
+    test(`the value ${JSON.stringify(value)} is refused as unsendable`, () => {
+      const [p] = headerProblems({ 'X-Note': value });
+      assert.equal(p.credential, false);
+      assert.equal(p.field, 'execute.headers.X-Note');
+      assert.match(p.message, /visible ASCII, space and tab/);
+    });
+  }
+  for (const name of ['Expect', 'upgrade', 'Keep-Alive', 'TE', 'Trailer', 'Proxy-Connection', 'Connection', 'Transfer-Encoding']) {
+    test(`${name} is refused`, () => {
+      const [p] = headerProblems({ [name]: 'x' });
+      assert.equal(p.credential, false);
+      assert.equal(p.field, `execute.headers.${name}`);
+    });
+  }
+  test('visible ASCII with spaces and tabs passes', () => assert.deepEqual(headerProblems({ 'X-Note': 'a b\tc ~!"#$%&()*+,-./:;<=>?@[]^_`{|}' }), []));
 });
