@@ -112,7 +112,7 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
     // The parser also refuses prototype-poisoning keys but does not say so; this is the only place to tell the caller.
     FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is not valid JSON, or it has a key named "__proto__" (or "constructor" holding "prototype"), which is refused anywhere in a body'],
     FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.malformedJson, 'the body is empty; send a JSON object'],
-    FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than this route accepts (256 KiB for a submission or a dry run, 1 MiB elsewhere)'],
+    FST_ERR_CTP_BODY_TOO_LARGE: [413, ErrorCode.bodyTooLarge, 'the body is larger than 1 MiB'],
     FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.unsupportedMediaType, 'send Content-Type: application/json'],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ErrorCode.invalidRequest, 'Content-Length does not match the body'],
   };

@@ -16,9 +16,6 @@ const tags = ['actions'];
 const security = [{ bearer: [] }];
 
 /** The actions route group, behind a token. */
-/** A submission's whole body: its parts are bounded too (params by policy, context and execute in core), and this stops the rest early. */
-export const SUBMISSION_BODY_LIMIT = 256 * 1024;
-
 export async function actionRoutes(app: FastifyInstance, { services, actions }: { services: ApiServices; actions: ActionCore }) {
   app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -26,7 +23,6 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   const admit = createSubmissionAdmission(app, services.config);
 
   r.post('/v1/actions', {
-    bodyLimit: SUBMISSION_BODY_LIMIT,
     schema: {
       tags, security, summary: 'Submit an action for policy and approval',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),

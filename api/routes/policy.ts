@@ -4,14 +4,12 @@ import { Type } from 'typebox';
 import type { ActionCore } from '../../core';
 import { SubmissionSchema } from '../../domain/action';
 import { bodyErrors } from '../errors';
-import { SUBMISSION_BODY_LIMIT } from './actions';
 
 /** The policy route group, behind a token. */
 export async function policyRoutes(app: FastifyInstance, { actions }: { actions: ActionCore }) {
   app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post('/v1/policy/evaluate', {
-    bodyLimit: SUBMISSION_BODY_LIMIT,
     schema: {
       tags: ['policy'], security: [{ bearer: [] }],
       summary: 'Dry run: the decision this submission would get, and why each earlier rule did not match',
