@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { AuditWriter } from '../audit';
+import type { ActionResult, Execute } from '../domain/action';
 import type { Db } from '../db';
 import type { Metrics } from '../observability';
 import type { PrivateAllowList, Resolve } from '../network';
@@ -23,10 +25,16 @@ export interface ActivityDeps {
 
 /** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
 export function createActivities(deps: ActivityDeps) {
+  const executeHttp = createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret, allowPrivate: deps.httpAllowPrivate ?? new Set(), resolve: deps.resolve });
   return {
     recordStep: createRecordStep(deps.audit),
     evaluatePolicy: createEvaluatePolicy(deps.policy),
-    executeHttp: createExecuteHttp({ db: deps.db, webhookSecret: deps.webhookSecret, allowPrivate: deps.httpAllowPrivate ?? new Set(), resolve: deps.resolve }),
+    /** The name histories recorded before the executor seam; new workflows call runExecutor. */
+    executeHttp,
+    runExecutor: async function runExecutor(input: { actionId: string; execute: Execute }): Promise<ActionResult> {
+      if (input.execute.type === 'http') return executeHttp({ actionId: input.actionId, execute: input.execute });
+      throw ApplicationFailure.nonRetryable(`no executor for execute.type "${input.execute.type}"`, 'ExecutorMisconfigured');
+    },
     notifyActionChange: createNotifyActivity(deps.notifier),
     reportFailClosed: createReportFailClosed(deps.metrics),
   };

@@ -12,6 +12,8 @@ export const AuditEventType = {
   executionStarted: 'execution.started',
   executionSucceeded: 'execution.succeeded',
   executionFailed: 'execution.failed',
+  /** A gate-mode grant window closed without a result: the approval can no longer be used. */
+  grantExpired: 'grant.expired',
   /** Not in the contract's list: a Slack message that could not be delivered (the decision itself is unaffected). */
   notificationFailed: 'notification.failed',
 } as const;

@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Action, Execute, Submission } from '../domain/action';
+import type { PolicyDecision } from '../domain/decision';
 import type { Principal } from '../domain/principal';
 
 export const WORKFLOW_TYPE = 'actionWorkflow';
@@ -16,6 +17,8 @@ export interface ActionWorkflowInput {
   submittedAt: string;
   /** http actions: `sha256:` of the canonical `execute`, computed by the API (no crypto in workflow code). */
   executeHash?: string;
+  /** The policy's decision, made once by the API at submission (absent in histories from before that change). */
+  decision?: PolicyDecision;
 }
 
 export interface DecideInput {

@@ -1,0 +1,165 @@
+import { ActivityFailure, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ActionChange } from '../activities/notify';
+import type { Action } from '../domain/action';
+import type { AuditEventType, NewAuditEvent } from '../domain/audit-event';
+import type { PolicyDecision } from '../domain/decision';
+import type { ActionStatus } from '../domain/status';
+import { notifyActionChange, recordStep, reportFailClosed } from './activities';
+import { initialAction } from './initial-action';
+import type { ActionWorkflowInput } from './messages';
+import { SearchAttributes } from './search-attributes';
+
+/** The actor of the steps Interlock takes itself (expiry, escalation, execution). */
+export const SYSTEM = 'interlock';
+
+export interface EventSpec {
+  type: AuditEventType;
+  actor: string;
+  data?: Record<string, unknown>;
+}
+
+/** One change of the action: a new status (and why), the events that say so, and who hears about it. */
+export interface Transition {
+  status?: ActionStatus;
+  reason?: string | null;
+  events: EventSpec[];
+  /** Who hears of it, decided once the events are written (a concurrent step may have moved the status). */
+  notify?: ActionChange['kind'][] | (() => ActionChange['kind'][]);
+  change?: Partial<ActionChange>;
+}
+
+/** A step that could not be made after its bounded retries. */
+export interface Fault {
+  activity: string;
+  reason: string;
+}
+
+/**
+ * An action's state and its one way to change: `transition` sets the status, upserts the search attribute,
+ * writes the events to the audit chain (in the order the workflow produced them, whichever handler produced
+ * them) and tells the channels. Deterministic: only workflow time and workflow APIs.
+ */
+export class ActionState {
+  readonly action: Action;
+  policy: PolicyDecision | null = null;
+  /** Set when a step failed for good; the workflow then closes the action (fail closed). */
+  fault: Fault | null = null;
+  /** Whether the trail holds the approval: an approval it could not record is no approval. */
+  approvalRecorded = false;
+  private eventNo = 0;
+  private version = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly outbox: ActionChange[] = [];
+  private notifying = false;
+
+  constructor(readonly input: ActionWorkflowInput) {
+    this.action = initialAction(input);
+  }
+
+  get status(): ActionStatus {
+    return this.action.status;
+  }
+
+  now(): string {
+    return new Date().toISOString(); // workflow time: deterministic on replay
+  }
+
+  snapshot(): Action {
+    return JSON.parse(JSON.stringify(this.action)); // no structuredClone in the workflow sandbox
+  }
+
+  setStatus(status: ActionStatus, reason: string | null = this.action.statusReason): void {
+    this.action.status = status;
+    this.action.statusReason = reason;
+    this.action.updatedAt = this.now();
+    upsertSearchAttributes([{ key: SearchAttributes.status, value: status } as never]);
+  }
+
+  async transition(t: Transition): Promise<void> {
+    if (t.status) this.setStatus(t.status, t.reason === undefined ? this.action.statusReason : t.reason);
+    await this.record(t.events);
+    for (const kind of (typeof t.notify === 'function' ? t.notify() : t.notify) ?? []) this.notify(kind, t.change);
+  }
+
+  /** Appends events after every earlier write; a write that failed for good sets `fault` and stops the chain. */
+  record(events: EventSpec[]): Promise<void> {
+    const batch: NewAuditEvent[] = events.map((e) => ({
+      id: `${this.input.id}:${++this.eventNo}:${e.type}`,
+      actionId: this.input.id,
+      type: e.type,
+      actor: e.actor,
+      at: this.now(),
+      data: e.data ?? {},
+      policyVersion: this.policy?.policyVersion ?? null,
+    }));
+    const step = { events: batch, action: this.snapshot(), version: ++this.version };
+    const written = this.chain.then(() => recordStep(step));
+    this.chain = written;
+    written.catch((err) => void (this.fault ??= faultOf(err, 'recordStep')));
+    return written;
+  }
+
+  /** Resolves when every write so far is done; rejects when one failed for good. */
+  written(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Notifications run on their own ordered queue: a slow or failing channel never holds up a decision. */
+  notify(kind: ActionChange['kind'], extra: Partial<ActionChange> = {}): void {
+    if (!this.policy || this.policy.outcome !== 'require_approval') return;
+    this.outbox.push({ kind, action: this.snapshot(), ...extra });
+    if (this.notifying) return;
+    this.notifying = true;
+    void (async () => {
+      while (this.outbox.length > 0) {
+        const change = this.outbox.shift()!;
+        try {
+          await notifyActionChange(change);
+        } catch (err) {
+          log.warn('notification failed; the action goes on', { kind: change.kind, error: String(err) });
+        }
+      }
+      this.notifying = false;
+    })();
+  }
+
+  /** Notes a step that failed for good, when `err` is one (an activity out of retries); otherwise rethrows. */
+  noteFault(err: unknown): void {
+    if (!(err instanceof ActivityFailure)) throw err;
+    this.fault ??= faultOf(err, 'recordStep');
+  }
+
+  /** Closes the action because a step could not be made: `denied` before approval, `failed` after, the reason kept. */
+  async failClosed(f: Fault): Promise<void> {
+    const s = this.action.status;
+    const before = s === 'evaluating' || s === 'pending_approval' || (s === 'approved' && !this.approvalRecorded);
+    const after = !before && (s === 'approved' || s === 'executing');
+    const reason = `${f.activity} failed after its bounded retries (${f.reason}); ${before ? 'denied' : 'failed'} (fail closed)`;
+    if (before || after) {
+      if (after) this.action.result ??= { status: 'failed', error: reason };
+      this.setStatus(before ? 'denied' : 'failed', reason);
+    } else {
+      this.action.statusReason = this.action.statusReason ? `${this.action.statusReason}; ${reason}` : reason; // already closed: its last event was not recorded
+      this.action.updatedAt = this.now();
+    }
+    log.error('action closed: a step could not be made', { id: this.input.id, status: this.status, activity: f.activity, reason: f.reason });
+    await reportFailClosed({ actionId: this.input.id, status: this.status, activity: f.activity, reason: f.reason });
+    // One more try to leave the closing in the trail; if the trail is still down, the workflow result says why.
+    this.chain = Promise.resolve();
+    const type = this.status === 'failed' ? 'execution.failed' : this.status === 'denied' ? 'action.denied' : null;
+    if (type) await this.record([{ type, actor: SYSTEM, data: { by: 'interlock', failClosed: true, activity: f.activity, reason } }]).catch(() => undefined);
+    this.notify('closed');
+  }
+
+  /** Waits until every write and notification is done, so the workflow closes with nothing in flight. */
+  async drained(): Promise<void> {
+    await this.chain.catch(() => undefined); // already reported by failClosed, or by the refused Update
+    await condition(() => !this.notifying);
+  }
+}
+
+/** What a person needs to know about a step that failed for good: which activity, and its last error. */
+export function faultOf(err: unknown, activity: string): Fault {
+  const e = err as { activityType?: string; cause?: { message?: string }; message?: string };
+  return { activity: e.activityType ?? activity, reason: e.cause?.message ?? e.message ?? String(err) };
+}
