@@ -145,17 +145,16 @@ export class ActionState {
 
   /** Closes the action because a step could not be made: `denied` before approval, `failed` after, the reason kept. */
   async failClosed(f: Fault): Promise<void> {
-    const s = this.action.status;
-    const open = s === 'evaluating' || s === 'pending_approval' || s === 'approved' || s === 'executing';
-    // Whether it was approved is what the trail holds, not the status the workflow had moved on to.
+    // Judged by what the trail holds, not by the status the workflow had already moved on to.
+    const recorded = this.published.status;
+    const open = recorded === 'evaluating' || recorded === 'pending_approval' || recorded === 'approved' || recorded === 'executing';
     const before = open && !this.approvalRecorded;
-    const after = open && this.approvalRecorded;
     const reason = `${f.activity} failed after its bounded retries (${f.reason}); ${before ? 'denied' : 'failed'} (fail closed)`;
-    if (before || after) {
-      if (after) this.action.result ??= { status: 'failed', error: reason };
+    if (open) {
+      if (!before) this.action.result = { ...(this.action.result ?? {}), status: 'failed', error: reason };
       this.setStatus(before ? 'denied' : 'failed', reason);
     } else {
-      this.action.statusReason = this.action.statusReason ? `${this.action.statusReason}; ${reason}` : reason; // already closed: its last event was not recorded
+      this.action.statusReason = this.action.statusReason ? `${this.action.statusReason}; ${reason}` : reason; // already closed in the trail
       this.action.updatedAt = this.now();
     }
     log.error('action closed: a step could not be made', { id: this.input.id, status: this.status, activity: f.activity, reason: f.reason });

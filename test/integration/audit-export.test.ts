@@ -101,7 +101,8 @@ describe('audit export writes the events and an evidence summary an auditor can 
     assert.deepEqual(counts(control('NIST800-53:AU-9').tally), [9, 3, 3, 2, 1, 0, 1], 'a platform control covers every action');
     assert.ok(control('NIST800-53:AU-10').platform);
     assert.deepEqual(counts(control('SOC2:CC6.2').tally), [0, 0, 0, 0, 0, 0, 0], 'a control no rule names is listed with zeros');
-    assert.ok(control('SOC2:CC6.1').tally.timeToDecisionMs.median >= 0);
+    const median = control('SOC2:CC6.1').tally.timeToDecisionMs.median;
+    assert.ok(typeof median === 'number' && median >= 0, `a control with decided actions has a median time to decision (got ${median})`);
     assert.ok(control('SOC2:CC8.1').tally.timeToHumanDecisionMs.p95 > 0);
 
     assert.equal(s.separationOfDuties.approvalsChecked, 3);
