@@ -52,7 +52,7 @@ export class ActionState {
   private readonly outbox: ActionChange[] = [];
   private notifying = false;
 
-  /** The action as the trail last recorded it: what readers see, so nobody acts on a step the trail may not hold. */
+  /** The action as the trail last recorded it. */
   private published: Action;
   /** Set when the workflow returns: from then on the final state is the answer, recorded or not (its result says why). */
   closed = false;
@@ -62,9 +62,14 @@ export class ActionState {
     this.published = this.snapshot();
   }
 
-  /** What the getAction query answers. */
+  /**
+   * What the getAction query answers: the live action, but with the status, reason and result the trail recorded,
+   * so nobody acts on an approval (or a result) the trail may not hold.
+   */
   visible(): Action {
-    return this.closed ? this.snapshot() : this.published;
+    const live = this.snapshot();
+    if (this.closed) return live;
+    return { ...live, status: this.published.status, statusReason: this.published.statusReason, result: this.published.result };
   }
 
   get status(): ActionStatus {
