@@ -129,8 +129,10 @@ describe('PrincipalsStore keeps the last good directory when an edit claims one 
     const store = new PrincipalsStore(file, { warn: (o: any) => void warnings.push(o.err), info: () => {} });
     store.start(20);
     try {
+      // fs.watchFile takes its first stat asynchronously: an edit before it would become the baseline, never a change.
+      await new Promise((r) => setTimeout(r, 200));
       writeFileSync(file, PRINCIPALS + '  - {id: "svc:impostor", kind: service, email: "alice@example.com", slack: U0IMP}\n');
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (store.lastError === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.match(store.lastError ?? '', /:3 and .*:5 both claim email alice@example\.com/);
       assert.equal(store.current().resolve('alice@example.com')?.id, 'alice@example.com');
