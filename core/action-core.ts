@@ -154,7 +154,7 @@ export class ActionCore {
   }
 
   /** A vote through the workflow's Update (and its validator), from any door; `via` names the door. Counted here, once. */
-  async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: 'api' | 'slack'): Promise<Action> {
+  async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: string): Promise<Action> { // the channel's name: api, slack, later teams, console
     try {
       const action = await this.update(id, () =>
         // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
