@@ -13,7 +13,7 @@ describe('publicDecision shows who may decide, how many and until when', () => {
     assert.deepEqual(d, {
       outcome: 'require_approval', ruleId: 'test-rule', policyVersion: 'sha256:test', approvers: { groups: ['data-owners'], principals: [] }, quorum: 2, distinctGroups: false,
       escalationLevel: 0, escalation: p.escalation, expiresAt: '2026-01-01T01:00:00.000Z', risk: 'high', controls: [], reason: 'matched test-rule', breakGlass: true,
-      requireJustification: false, slackChannel: null, executeHash: `sha256:${'a'.repeat(64)}`,
+      requireJustification: false, notify: {}, executeHash: `sha256:${'a'.repeat(64)}`,
     });
   });
 
@@ -25,6 +25,13 @@ describe('publicDecision shows who may decide, how many and until when', () => {
 
   test('a gate-mode decision has no executeHash field at all', () => {
     assert.ok(!('executeHash' in publicDecision(decision(), null, undefined)));
+  });
+
+  test('a decision recorded before notify existed passes its slackChannel on, for Slack to read', () => {
+    const { notify: _none, ...old } = { ...decision(), slackChannel: '#old-approvals' };
+    const shown = publicDecision(old as never, null, undefined) as Record<string, unknown>;
+    assert.equal(shown.slackChannel, '#old-approvals');
+    assert.ok(!('notify' in shown));
   });
 
   test('it does not show the policy-only fields', () => {
