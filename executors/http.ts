@@ -10,6 +10,7 @@ import type { ActionResult } from '../domain/action';
 import { secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
 import type { ExecuteProblem, Executor } from './types';
+import { redactSecretParams } from '../domain/secret-params';
 
 export const HttpExecuteSchema = Type.Object(
   {
@@ -35,9 +36,9 @@ export const httpExecutor: Executor<HttpExecute> = {
   describe: (execute) => ({
     summary: `${execute.method ?? 'POST'} ${execute.url}`,
     fields: [
-      { label: 'URL', value: execute.url },
-      { label: 'Method', value: execute.method ?? 'POST' },
-      ...(execute.body === undefined ? [] : [{ label: 'Body', value: JSON.stringify(execute.body) }]),
+      ...(execute.headers ? [{ label: 'Headers', value: Object.entries(execute.headers).map(([k, v]) => `${k}: ${v}`).join('\n') }] : []),
+      ...(execute.timeoutSeconds ? [{ label: 'Timeout', value: `${execute.timeoutSeconds} s` }] : []),
+      { label: 'Body', value: execute.body === undefined ? '(no body)' : JSON.stringify(redactSecretParams(execute.body), null, 2) },
     ],
   }),
   createActivity: ({ db, config, resolve }) => createExecuteHttp({ db, webhookSecret: config.webhookSecret, allowPrivate: config.httpAllowPrivate, resolve }),

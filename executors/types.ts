@@ -31,6 +31,10 @@ export interface Executor<E extends { type: string } = { type: string }> {
   /** Meaning checks at submission (address guard, header rules): problems naming the field -> 422. */
   check(execute: E, ctx: { config: Pick<Config, 'httpAllowPrivate'> }): ExecuteProblem[];
   /** For people (Slack, Teams, console): one line and labelled fields. */
+  /**
+   * For people (Slack, Teams, console): one line (what and where) and labelled details, each value ready to show
+   * as it is (secrets already redacted), so approvers see exactly what will run without a channel knowing the executor.
+   */
   describe(execute: E): { summary: string; fields: { label: string; value: string }[] };
   /** The activity that runs it; throws ApplicationFailure (retryable or not) with details {httpStatus?, output?}. */
   createActivity(deps: ExecutorDeps): (input: { actionId: string; execute: E }) => Promise<ActionResult>;

@@ -4,8 +4,8 @@ import type { ActionStatus } from '../../domain/status';
 import { ActionId, VOTE_BLOCK_ID } from './interaction-ids';
 import { outcomeLine, resultLine, voteLine } from './decision-lines';
 import { clip, escapeText, mention, slackDate } from './mrkdwn';
-import { redactSecretParams } from '../../domain';
 import { paramsForDisplay } from './params-display';
+import { executorFor } from '../../executors';
 
 export interface MessageContext {
   /** `${publicUrl}/v1/actions/<id>` */
@@ -56,7 +56,7 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, 2000) })) },
     section(`*Justification*\n${action.justification ? `>${escapeText(clip(action.justification, 2500)).replace(/\n/g, '\n>')}` : '_none given_'}`),
     section(`*Parameters*\n\`\`\`${escapeText(paramsForDisplay(action.params))}\`\`\``),
-    ...(action.execute.type === 'http' ? [section(requestLine(action.execute))] : []),
+    ...(action.execute.type !== 'none' ? [section(executionLine(action.execute))] : []),
     section(approversLine(action, ctx)),
   ];
   if (action.approvals.length > 0) blocks.push(section(action.approvals.map(voteLine).join('\n')));
@@ -80,12 +80,11 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
   return { text: clip(`${HEADLINE[action.status]}: ${action.action} on ${action.resource} (${action.environment}), requested by ${action.requester}`, 3000), blocks };
 }
 
-/** The request the http executor will send once approved: approvers vote on exactly this. */
-function requestLine(execute: Action['execute']): string {
-  const target = `*Will send*\n\`${escapeText(execute.method ?? 'POST')} ${escapeText(clip(execute.url ?? '', 1000)).replace(/`/g, "'")}\``;
-  if (execute.body === undefined) return `${target}\n_no body_`;
-  const body = clip(JSON.stringify(redactSecretParams(execute.body), null, 2) ?? '', 1800);
-  return `${target}\n\`\`\`${escapeText(body).replace(/```/g, "'''")}\`\`\``;
+/** What the executor will do once approved, as the executor describes it: approvers vote on exactly this. */
+function executionLine(execute: Action['execute']): string {
+  const { summary, fields } = executorFor(execute.type).describe(execute as never);
+  const code = (text: string, max: number) => escapeText(clip(text, max)).replace(/```/g, "'''");
+  return [`*Will send*\n\`${code(summary, 1000).replace(/`/g, "'")}\``, ...fields.map((f) => `${escapeText(f.label)}:\n\`\`\`${code(f.value, 1800)}\`\`\``)].join('\n');
 }
 
 function section(text: string): types.KnownBlock {
