@@ -7,11 +7,15 @@ export type SubmissionAdmission = (req: FastifyRequest, reply: FastifyReply) => 
 
 /**
  * Per principal, so one principal's flood cannot take the workflow starts, the worker and the database from
- * everyone else: at most `INTERLOCK_START_LIMIT` submissions a minute (a 422 counts too: it cost an evaluation)
- * and at most `INTERLOCK_SUBMIT_CONCURRENCY` in flight at once.
+ * everyone else: at most `INTERLOCK_START_LIMIT` submissions a minute (a 422 counts too: it cost an evaluation),
+ * spread over the minute, and at most `INTERLOCK_SUBMIT_CONCURRENCY` in flight at once.
  */
 export function createSubmissionAdmission(app: FastifyInstance, config: Pick<Config, 'startLimitPerMinute' | 'submitConcurrency'>): SubmissionAdmission {
   const starts = app.createRateLimit({ max: config.startLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => `start:${req.principal.id}`, allowList: undefined });
+  // The minute's budget may not arrive at once: a burst of starts queues in front of everyone's votes in Temporal,
+  // so at most a twelfth of it (and never fewer than 5, nor more than the minute allows) in any 5 seconds.
+  const burst = Math.min(config.startLimitPerMinute, Math.max(5, Math.ceil(config.startLimitPerMinute / 12)));
+  const bursts = app.createRateLimit({ max: burst, timeWindow: 5_000, keyGenerator: (req) => `burst:${req.principal.id}`, allowList: undefined });
   // Keys are principals from principals.yaml, and an entry is removed at zero: the map stays small.
   const inFlight = new Map<string, number>();
   const refuse = (reply: FastifyReply, retry: number, message: string) => {
@@ -36,6 +40,8 @@ export function createSubmissionAdmission(app: FastifyInstance, config: Pick<Con
     try {
       const state = await starts(req);
       if (!state.isAllowed && state.isExceeded) throw refuse(reply, Math.max(1, state.ttlInSeconds), `more than ${config.startLimitPerMinute} workflow starts a minute (INTERLOCK_START_LIMIT)`);
+      const spread = await bursts(req);
+      if (!spread.isAllowed && spread.isExceeded) throw refuse(reply, Math.max(1, spread.ttlInSeconds), `more than ${burst} workflow starts in 5 s (a twelfth of INTERLOCK_START_LIMIT=${config.startLimitPerMinute}, at least 5): spread them out`);
     } catch (err) {
       release();
       throw err;
