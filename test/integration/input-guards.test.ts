@@ -3,9 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { actions, auditEvents } from '../../db/schema';
 import { decideUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../../workflows/messages';
-import { SlackFake } from '../support/slack-fake';
 import { deliverRaw, deliverToSlackEndpoint } from '../support/slack-requests';
-import { SIGNING_SECRET, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv } from '../support/slack-fixtures';
+import { SIGNING_SECRET, slackStackForSuite } from '../support/slack-fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 const BOT = 'svc:etl-bot';
@@ -228,38 +227,29 @@ describe('a transient failure is 503 with Retry-After, not a 4xx', () => {
 });
 
 describe('signed Slack requests Interlock cannot read are 400, never 500', () => {
-  let stack: TestStack;
-  let fake: SlackFake;
-  before(async () => {
-    fake = await new SlackFake().start();
-    stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(fake), slack: true });
-  });
-  after(async () => {
-    await stack?.stop();
-    await fake?.stop();
-  });
+  const slack = slackStackForSuite();
 
   test('a payload that is null, a list or a number', async () => {
     for (const payload of ['null', '[]', '42']) {
-      const res = await deliverRaw(stack.url, SIGNING_SECRET, `payload=${encodeURIComponent(payload)}`);
+      const res = await deliverRaw(slack.stack.url, SIGNING_SECRET, `payload=${encodeURIComponent(payload)}`);
       assert.equal(res.status, 400, payload);
       assert.equal(res.body.error.code, 'invalid_request');
     }
   });
 
   test('a block_actions without user, or without actions, names what is missing', async () => {
-    const noUser = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, { type: 'block_actions', actions: [{ action_id: 'interlock_approve', value: 'act_X' }] });
+    const noUser = await deliverToSlackEndpoint(slack.stack.url, SIGNING_SECRET, { type: 'block_actions', actions: [{ action_id: 'interlock_approve', value: 'act_X' }] });
     assert.equal(noUser.status, 400);
     assert.match(noUser.body.error.message, /user/);
-    const noActions = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, { type: 'block_actions', user: { id: 'U0BOB' } });
+    const noActions = await deliverToSlackEndpoint(slack.stack.url, SIGNING_SECRET, { type: 'block_actions', user: { id: 'U0BOB' } });
     assert.equal(noActions.status, 400);
     assert.match(noActions.body.error.message, /actions/);
   });
 
   test('a view_submission without view state, and a payload with NUL', async () => {
-    const res = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, { type: 'view_submission', user: { id: 'U0BOB' }, view: { id: 'V1' } });
+    const res = await deliverToSlackEndpoint(slack.stack.url, SIGNING_SECRET, { type: 'view_submission', user: { id: 'U0BOB' }, view: { id: 'V1' } });
     assert.equal(res.status, 400);
-    const nul = await deliverToSlackEndpoint(stack.url, SIGNING_SECRET, { type: 'block_actions', user: { id: `U0BOB${NUL}` }, actions: [{ action_id: 'interlock_approve', value: 'act_X' }] });
+    const nul = await deliverToSlackEndpoint(slack.stack.url, SIGNING_SECRET, { type: 'block_actions', user: { id: `U0BOB${NUL}` }, actions: [{ action_id: 'interlock_approve', value: 'act_X' }] });
     assert.equal(nul.status, 400);
   });
 });

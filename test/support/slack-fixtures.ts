@@ -1,4 +1,6 @@
-import type { SlackFake } from './slack-fake';
+import { after, before } from 'node:test';
+import { SlackFake } from './slack-fake';
+import { startStack, type StackOptions, type TestStack } from './stack';
 
 /** Policy for the Slack tests: every rule names its channel but one, which falls back to SLACK_DEFAULT_CHANNEL. */
 export const SLACK_POLICY = `version: 1
@@ -61,4 +63,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > end) throw new Error(`not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** For one suite: a fresh Slack fake and a real stack with the Slack channel on it (before its tests), both stopped after. */
+export function slackStackForSuite(opts: StackOptions = {}): { readonly stack: TestStack; readonly fake: SlackFake } {
+  const held = {} as { stack: TestStack; fake: SlackFake };
+  before(async () => {
+    held.fake = await new SlackFake().start();
+    held.stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(held.fake), slack: true, ...opts });
+  });
+  after(async () => {
+    await held.stack?.stop();
+    await held.fake?.stop();
+  });
+  return held;
 }

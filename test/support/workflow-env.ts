@@ -3,6 +3,7 @@
  * from the real factory's type, so hours of timers run in milliseconds. One server per test file; each test
  * gets its own worker on a unique task queue and its own mocks, so it stands alone.
  */
+import { after, before } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -212,3 +213,15 @@ export async function withWorker(bed: Testbed, mock: (r: Recorded) => Partial<Ac
 
 /** The final Action of a workflow (time skips while the result is awaited). */
 export const resultOf = (handle: WorkflowHandle): Promise<Action> => handle.result();
+
+/** Starts one testbed for the test file (before its tests) and tears it down after them. */
+export function suiteTestbed(): { readonly env: Testbed } {
+  const held = {} as { env: Testbed };
+  before(async () => {
+    held.env = await startTestbed();
+  });
+  after(async () => {
+    await held.env?.teardown();
+  });
+  return held;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { getActionQuery, Refusal, reportResultUpdate } from '../../workflows/messages';
-import { decision, etlBot, gate, type Activities, type Recorded, human, notifiedOf, refused, requester, startTestbed, type Testbed, until, vote, withWorker, workflowInput } from '../support/workflow-env';
+import { decision, etlBot, gate, type Activities, type Recorded, human, notifiedOf, refused, requester, suiteTestbed, until, vote, withWorker, workflowInput } from '../support/workflow-env';
 
 const alice = human('alice@example.com', ['data-owners'], { slack: 'U0ALICE' });
 const bob = human('bob@example.com', ['data-owners']);
@@ -9,19 +9,13 @@ const sam = human('sam@example.com', ['sre']);
 const cleo = human('ciso@example.com', ['security']);
 const outsider = human('olga@example.com', ['marketing']);
 
-let env: Testbed;
-before(async () => {
-  env = await startTestbed();
-});
-after(async () => {
-  await env?.teardown();
-});
+const bed = suiteTestbed();
 
 const T = { timeout: 60_000 };
 
 describe('quorum', () => {
   test('two approvals approve a gate-mode action that needs two, and its grant window opens', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ quorum: 2, grantSeconds: 900 }) }));
       await notifiedOf(run, 'requested');
       const first = await vote(h, alice);
@@ -40,7 +34,7 @@ describe('quorum', () => {
   });
 
   test('a requester cannot approve its own action, nor the principal it was submitted on behalf of, in any spelling', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ onBehalfOf: ' Alice@Example.COM', requester: { ...requester, groups: ['data-owners'] } }));
       await notifiedOf(run, 'requested');
       await refused(vote(h, { ...requester, groups: ['data-owners'] }), Refusal.selfApproval);
@@ -53,7 +47,7 @@ describe('quorum', () => {
   });
 
   test('an action submitted on behalf of a Slack user id refuses that user', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ onBehalfOf: 'u0alice' }));
       await notifiedOf(run, 'requested');
       await refused(vote(h, alice), Refusal.onBehalfOfApproval);
@@ -61,7 +55,7 @@ describe('quorum', () => {
   });
 
   test('someone outside the approver set, and a service principal inside it, cannot vote', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       await refused(vote(h, outsider), Refusal.notAnApprover);
@@ -72,7 +66,7 @@ describe('quorum', () => {
   });
 
   test('an approver cannot vote twice, and nobody votes once the action is decided', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ quorum: 2 }) }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -90,7 +84,7 @@ describe('quorum', () => {
 
 describe('distinct groups', () => {
   test('a second approval from an already-counted group is refused; one from the other group approves', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ quorum: 2, distinctGroups: true, approvers: { groups: ['data-owners', 'sre'], principals: [] } }) }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -109,11 +103,11 @@ describe('escalation tiers', () => {
   ];
 
   test('after its afterSeconds a tier widens the approver set, and someone from the added group can approve', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ escalation: tiers.slice(0, 1), timeoutSeconds: 7200 }) }));
       await notifiedOf(run, 'requested');
       await refused(vote(h, sam), Refusal.notAnApprover);
-      await env.sleep('10m');
+      await bed.env.sleep('10m');
       await notifiedOf(run, 'escalated');
       const escalated = await h.query(getActionQuery);
       assert.equal(escalated.decision!.escalationLevel, 1);
@@ -126,13 +120,13 @@ describe('escalation tiers', () => {
   });
 
   test('two tiers widen the approver set in order, each at its own time', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ escalation: tiers, timeoutSeconds: 7200 }) }));
       await notifiedOf(run, 'requested');
-      await env.sleep('10m');
+      await bed.env.sleep('10m');
       await notifiedOf(run, 'escalated');
       await refused(vote(h, cleo), Refusal.notAnApprover);
-      await env.sleep('20m');
+      await bed.env.sleep('20m');
       await notifiedOf(run, 'escalated', 2);
       const escalated = await h.query(getActionQuery);
       assert.equal(escalated.decision!.escalationLevel, 2);
@@ -146,7 +140,7 @@ describe('escalation tiers', () => {
 
 describe('expiry', () => {
   test('no quorum before the deadline ends the action expired, never denied, after hours of workflow time', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ quorum: 2, timeoutSeconds: 4 * 3600 }) }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -170,10 +164,10 @@ describe('expiry', () => {
         if (c.kind === 'closed') await closing.wait; // holds the workflow open, as a slow channel would
       },
     });
-    await withWorker(env, notify, async (run) => {
+    await withWorker(bed.env, notify, async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ timeoutSeconds: 2 * 3600 }) }));
       await notifiedOf(run, 'requested');
-      await env.sleep('2h');
+      await bed.env.sleep('2h');
       await notifiedOf(run, 'closed');
       await refused(vote(h, alice), Refusal.actionClosed);
       closing.release();

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { cancelUpdate, getActionQuery, Refusal, reportResultUpdate } from '../../workflows/messages';
-import { decision, gate, human, notifiedOf, refused, requester, startTestbed, until, vote, withWorker, workflowInput, type Activities, type Recorded, type Testbed } from '../support/workflow-env';
+import { decision, gate, human, notifiedOf, refused, requester, suiteTestbed, until, vote, withWorker, workflowInput, type Activities, type Recorded } from '../support/workflow-env';
 
 const alice = human('alice@example.com', ['data-owners']);
 const bob = human('bob@example.com', ['data-owners']);
 const T = { timeout: 60_000 };
 
-let env: Testbed;
-before(async () => {
-  env = await startTestbed();
-});
-after(async () => {
-  await env?.teardown();
-});
+const bed = suiteTestbed();
 
 const cancel = (h: { executeUpdate: (...a: any[]) => Promise<any> }, principal: string, isAdmin = false, reason?: string) => h.executeUpdate(cancelUpdate, { args: [{ principal, isAdmin, reason }] });
 
@@ -28,7 +22,7 @@ const slowClosing = (closing: ReturnType<typeof gate>) => (r: Recorded): Partial
 describe('cancel races', () => {
   test('the requester can cancel a pending action, and a vote after it is refused', T, async () => {
     const closing = gate();
-    await withWorker(env, slowClosing(closing), async (run) => {
+    await withWorker(bed.env, slowClosing(closing), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       const cancelled = await cancel(h, requester.id, false, 'not needed');
@@ -42,7 +36,7 @@ describe('cancel races', () => {
   });
 
   test('only the requester or an admin may cancel', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       await refused(cancel(h, alice.id), Refusal.notAllowed);
@@ -52,7 +46,7 @@ describe('cancel races', () => {
   });
 
   test('a gate-mode action can still be cancelled after its approval', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       assert.equal((await vote(h, alice)).status, 'approved');
@@ -72,7 +66,7 @@ describe('cancel races', () => {
         return { status: 'succeeded', httpStatus: 200, output: 'done' };
       },
     });
-    await withWorker(env, slowExecutor, async (run) => {
+    await withWorker(bed.env, slowExecutor, async (run) => {
       const h = await run.start(workflowInput({ execute: { type: 'http', method: 'POST', url: 'https://ops.example.com/drop' } }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -85,7 +79,7 @@ describe('cancel races', () => {
 
   test('a denied action cannot be cancelled', T, async () => {
     const closing = gate();
-    await withWorker(env, slowClosing(closing), async (run) => {
+    await withWorker(bed.env, slowClosing(closing), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       await vote(h, alice, 'deny');
@@ -98,7 +92,7 @@ describe('cancel races', () => {
 
 describe('the grant window', () => {
   test('a gate-mode approval with no result before the window closes stays approved, with grant.expired in the trail', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ grantSeconds: 2 * 3600 }) }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -115,12 +109,12 @@ describe('the grant window', () => {
   });
 
   test('a result reported inside the grant window succeeds the action, and the window records no lapse', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const h = await run.start(workflowInput({ decision: decision({ grantSeconds: 600 }) }));
       await notifiedOf(run, 'requested');
       await vote(h, bob);
       await until(async () => (await h.query(getActionQuery)).grantExpiresAt !== null, 'the grant window');
-      await env.sleep('5m');
+      await bed.env.sleep('5m');
       const reported = await h.executeUpdate(reportResultUpdate, { args: [{ principal: requester.id, status: 'succeeded', output: { rows: 0 } }] });
       assert.equal(reported.status, 'succeeded');
       const final = await h.result();
@@ -132,7 +126,7 @@ describe('the grant window', () => {
 
   test('only the requester reports a result, and only once', T, async () => {
     const closing = gate();
-    await withWorker(env, slowClosing(closing), async (run) => {
+    await withWorker(bed.env, slowClosing(closing), async (run) => {
       const h = await run.start(workflowInput());
       await notifiedOf(run, 'requested');
       await refused(h.executeUpdate(reportResultUpdate, { args: [{ principal: requester.id, status: 'succeeded' }] }), Refusal.notAwaitingResult);

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RecordStepInput } from '../../activities';
 import type { Execute } from '../../domain/action';
-import { decision, human, notifiedOf, startTestbed, vote, withWorker, workflowInput, type Activities, type Recorded, type Testbed } from '../support/workflow-env';
+import { decision, human, notifiedOf, suiteTestbed, vote, withWorker, workflowInput, type Activities, type Recorded } from '../support/workflow-env';
 
 const alice = human('alice@example.com', ['data-owners']);
 const httpExecute: Execute = { type: 'http', method: 'POST', url: 'https://ops.example.com/drop', body: { table: 'users' } };
 const T = { timeout: 60_000 };
 
-let env: Testbed;
-before(async () => {
-  env = await startTestbed();
-});
-after(async () => {
-  await env?.teardown();
-});
+const bed = suiteTestbed();
 
 /** The audit trail refuses (for good) the first step carrying an event of this type; every other step is written. */
 const trailRefuses = (type: string) => (r: Recorded): Partial<Activities> => {
@@ -33,7 +27,7 @@ const trailRefuses = (type: string) => (r: Recorded): Partial<Activities> => {
 
 describe('fail closed', () => {
   test('an action whose submission cannot be recorded is denied, fail closed, and reported', T, async () => {
-    await withWorker(env, trailRefuses('action.submitted'), async (run) => {
+    await withWorker(bed.env, trailRefuses('action.submitted'), async (run) => {
       const h = await run.start(workflowInput());
       const final = await h.result();
       assert.equal(final.status, 'denied');
@@ -45,7 +39,7 @@ describe('fail closed', () => {
   });
 
   test('an approval the trail cannot record is no approval: denied, and the executor never runs', T, async () => {
-    await withWorker(env, trailRefuses('action.approved'), async (run) => {
+    await withWorker(bed.env, trailRefuses('action.approved'), async (run) => {
       const h = await run.start(workflowInput({ execute: httpExecute }));
       await notifiedOf(run, 'requested');
       await vote(h, alice).catch(() => undefined); // the vote's own write failed; the workflow closes the action
@@ -59,7 +53,7 @@ describe('fail closed', () => {
   });
 
   test('a successful execution the trail cannot record ends failed, fail closed', T, async () => {
-    await withWorker(env, trailRefuses('execution.succeeded'), async (run) => {
+    await withWorker(bed.env, trailRefuses('execution.succeeded'), async (run) => {
       const h = await run.start(workflowInput({ execute: httpExecute }));
       await notifiedOf(run, 'requested');
       await vote(h, alice);
@@ -74,7 +68,7 @@ describe('fail closed', () => {
 
 describe('the http path', () => {
   test('an approved http action runs its executor exactly once, with the execute that was approved', T, async () => {
-    await withWorker(env, () => ({}), async (run) => {
+    await withWorker(bed.env, () => ({}), async (run) => {
       const input = workflowInput({ execute: httpExecute, decision: decision({ quorum: 1 }) });
       const h = await run.start(input);
       await notifiedOf(run, 'requested');
@@ -94,7 +88,7 @@ describe('the http path', () => {
         throw ApplicationFailure.create({ type: 'HttpClientError', message: 'target answered 409', nonRetryable: true, details: [{ httpStatus: 409, output: 'conflict: table in use' }] });
       },
     });
-    await withWorker(env, failing, async (run) => {
+    await withWorker(bed.env, failing, async (run) => {
       const h = await run.start(workflowInput({ execute: httpExecute, decision: decision({ outcome: 'allow' }) }));
       const final = await h.result();
       assert.equal(run.executed.length, 1, 'a non-retryable failure is not retried');
