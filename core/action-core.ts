@@ -137,7 +137,8 @@ export class ActionCore {
   async list(caller: Principal, f: ListFilter): Promise<{ items: Action[]; nextCursor: string | null }> {
     const where: SQL[] = [];
     if (!isAuditor(caller)) {
-      where.push(or(eq(actionsTable.requester, caller.id), arrayContains(actionsTable.approverPrincipals, [caller.id]), caller.groups.length ? arrayOverlaps(actionsTable.approverGroups, caller.groups) : undefined)!);
+      // The same actions `get` lets the caller read: its own, those made on its behalf, those it may decide.
+      where.push(or(eq(actionsTable.requester, caller.id), eq(actionsTable.onBehalfOf, caller.id), arrayContains(actionsTable.approverPrincipals, [caller.id]), caller.groups.length ? arrayOverlaps(actionsTable.approverGroups, caller.groups) : undefined)!);
     }
     if (f.status) where.push(eq(actionsTable.status, f.status));
     if (f.action) where.push(eq(actionsTable.action, f.action));

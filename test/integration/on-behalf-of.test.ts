@@ -101,4 +101,12 @@ describe('on-behalf-of is an identity: every spelling of a principal is that pri
     assert.equal(listed.status, 200);
     assert.ok(listed.body.items.some((x: any) => x.id === a.id), JSON.stringify(listed.body.items.map((x: any) => x.requester)));
   });
+
+  test('the person an action is made on behalf of finds it in the list, as they can read it', async () => {
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'listed-for-mallory', onBehalfOf: 'Mallory@Example.com' });
+    await stack.until(BOT, a.id, (x) => x.status === 'pending_approval'); // listed from the projection
+    assert.equal((await stack.call('mallory@example.com', 'GET', `/v1/actions/${a.id}`)).status, 200);
+    const listed = await stack.call('mallory@example.com', 'GET', '/v1/actions?action=db.export');
+    assert.deepEqual(listed.body.items.map((x: any) => x.id), [a.id]);
+  });
 });
