@@ -21,8 +21,6 @@ declare module 'fastify' {
     openAccess: Hook;
   }
   interface FastifyContextConfig {
-    /** Marks a route as open to readers; its route group's `openAccess` hook is what makes it so. */
-    public?: boolean;
     /**
      * Health probes and the metrics scrape: open and never rate limited. A refused liveness probe restarts a healthy
      * process, a refused readiness probe takes it out of service, so a flood would become an outage; and a scraper

@@ -18,7 +18,7 @@ const Readiness = Type.Object({
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
 export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: ApiServices; temporal: Client }) {
   app.addHook('onRequest', app.openAccess);
-  const config = { public: true, probe: true };
+  const config = { probe: true };
   app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ ok: Type.Boolean() }), ...publicErrors() } } }, async () => ({ ok: true }));
 
   app.get('/readyz', {

@@ -33,7 +33,7 @@ export class FastifyReceiver implements Receiver {
   readonly plugin = async (fastify: FastifyInstance): Promise<void> => {
     fastify.removeAllContentTypeParsers();
     fastify.addContentTypeParser(['application/x-www-form-urlencoded', 'application/json'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    fastify.post(SLACK_EVENTS_PATH, { config: { public: true, signed: true } }, (req, reply) => this.handle(req, reply));
+    fastify.post(SLACK_EVENTS_PATH, { config: { signed: true } }, (req, reply) => this.handle(req, reply));
   };
 
   private async handle(req: FastifyRequest, reply: FastifyReply) {
