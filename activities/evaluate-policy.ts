@@ -7,7 +7,7 @@ export interface PolicySource {
   current(): { evaluate(input: PolicyInput): PolicyDecision };
 }
 
-export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | 'requester' | 'submittedAt'>): PolicyInput {
+export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | 'requester' | 'submittedAt' | 'executeTarget'>): PolicyInput {
   const s = input.submission;
   return {
     action: s.action,
@@ -19,13 +19,14 @@ export function policyInputFor(input: Pick<ActionWorkflowInput, 'submission' | '
     onBehalfOf: s.onBehalfOf,
     justification: s.justification,
     breakGlass: s.breakGlass,
+    execute: { type: s.execute.type, target: input.executeTarget?.target ?? null },
     now: new Date(input.submittedAt),
   };
 }
 
 /** Decides with the policy version in force when the activity runs; the decision names that version. */
 export function createEvaluatePolicy(policy: PolicySource) {
-  return async function evaluatePolicy(input: Pick<ActionWorkflowInput, 'id' | 'submission' | 'requester' | 'submittedAt'>): Promise<PolicyDecision> {
+  return async function evaluatePolicy(input: Pick<ActionWorkflowInput, 'id' | 'submission' | 'requester' | 'submittedAt' | 'executeTarget'>): Promise<PolicyDecision> {
     return policy.current().evaluate(policyInputFor(input));
   };
 }

@@ -11,6 +11,7 @@ import { createReportFailClosed } from './fail-closed';
 import type { Channel } from '../channels/types';
 import { createNotifyActivity } from './notify';
 import { createRecordStep } from './record-step';
+import { NO_TARGETS, type ReferenceSources, type TargetSource } from '../targets';
 
 export interface ActivityDeps {
   db: Db;
@@ -21,6 +22,10 @@ export interface ActivityDeps {
   httpAllowPrivate?: PrivateAllowList;
   /** Host name resolution for the http executor; the system resolver when absent. */
   resolve?: Resolve;
+  /** targets.yaml in force (services.targets); none when absent, so nothing can be executed. */
+  targets?: TargetSource;
+  /** Where target references are read; the worker's environment and files when absent. */
+  references?: ReferenceSources;
   /** Where changes are announced (none: nobody is told, nothing fails). */
   channels?: readonly Channel[];
   metrics?: Metrics;
@@ -28,7 +33,13 @@ export interface ActivityDeps {
 
 /** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
 export function createActivities(deps: ActivityDeps) {
-  const executorDeps: ExecutorDeps = { db: deps.db, config: { webhookSecret: deps.webhookSecret, httpAllowPrivate: deps.httpAllowPrivate ?? new Set() }, resolve: deps.resolve };
+  const executorDeps: ExecutorDeps = {
+    db: deps.db,
+    config: { webhookSecret: deps.webhookSecret, httpAllowPrivate: deps.httpAllowPrivate ?? new Set() },
+    resolve: deps.resolve,
+    targets: deps.targets ?? { current: () => NO_TARGETS },
+    references: deps.references,
+  };
   // Built once per executor, at start-up, like every other activity.
   const runners = new Map<string, ReturnType<typeof httpExecutor.createActivity>>();
   const runnerFor = (type: string) => {

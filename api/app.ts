@@ -28,7 +28,7 @@ export interface ApiOptions {
 }
 
 /** What the API itself reads of the process's services: no audit writer (the core writes through the workflow). */
-export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals'>;
+export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets'>;
 
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
 export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {

@@ -22,6 +22,8 @@ export interface Config {
   temporalUiUrl: string;
   policyFile: string;
   principalsFile: string;
+  /** targets.yaml: where approved actions may run, with references to their credentials (INTERLOCK_TARGETS). */
+  targetsFile: string;
   publicUrl: string;
   webhookSecret: string | undefined;
   /** `host:port` pairs the http executor may reach although private or loopback (INTERLOCK_HTTP_ALLOW_PRIVATE). */
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiUrl: uiBase.replace(/\/$/, ''),
     policyFile: path.resolve(env.INTERLOCK_POLICY || 'policy.yaml'),
     principalsFile: path.resolve(env.INTERLOCK_PRINCIPALS || 'principals.yaml'),
+    targetsFile: path.resolve(env.INTERLOCK_TARGETS || 'targets.yaml'),
     publicUrl: (env.INTERLOCK_PUBLIC_URL || `http://${displayHost}:${listenPort}`).replace(/\/$/, ''),
     webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
     httpAllowPrivate: allowList(env, 'INTERLOCK_HTTP_ALLOW_PRIVATE'),

@@ -24,7 +24,7 @@ import { codedRefusal, executeHash, normaliseSubmission, unknownOnBehalfOf } fro
 import { updateError } from './update-errors';
 
 /** What the use cases read of the process's services. */
-export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals'>;
+export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets'>;
 
 /** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
 const UPDATE_DEADLINE_MS = 15_000;
@@ -55,8 +55,12 @@ export class ActionCore {
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
     if (unknown) throw new InterlockError(unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
-    const refused = executorFor(input.submission.execute.type).check(input.submission.execute, { config: this.services.config });
+    const executor = executorFor(input.submission.execute.type);
+    const targets = this.services.targets.current();
+    const refused = executor.check(input.submission.execute, { config: this.services.config, targets });
     if (refused.length > 0) throw codedRefusal(refused);
+    const location = executor.locate?.(input.submission.execute, targets);
+    if (location) input.executeTarget = location;
     const hash = executeHash(input.submission.execute);
     if (hash) input.executeHash = hash;
     const policy = this.services.policy.current();
@@ -193,9 +197,12 @@ export class ActionCore {
     const principals = this.services.principals.current();
     const submission = normaliseSubmission(body, principals);
     const policy = this.services.policy.current();
-    const { decision, trace } = policy.explain(policyInputFor({ submission, requester: caller, submittedAt: new Date().toISOString() }));
+    const executor = executorFor(submission.execute.type);
+    const targets = this.services.targets.current();
+    const executeTarget = executor.locate?.(submission.execute, targets) ?? undefined;
+    const { decision, trace } = policy.explain(policyInputFor({ submission, requester: caller, submittedAt: new Date().toISOString(), executeTarget }));
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
-    const refused = executorFor(submission.execute.type).check(submission.execute, { config: this.services.config });
+    const refused = executor.check(submission.execute, { config: this.services.config, targets });
     const problems = [...oversizedParts(body), ...(unknown ? [unknown] : []), ...refused, ...validateSubmission(decision, submission)];
     return { decision, trace, problems, policyVersion: policy.version };
   }

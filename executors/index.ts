@@ -2,4 +2,4 @@
 export { EXECUTORS, ExecuteSchema, ExecuteTypeSchema, executorFor, type Execute } from './registry';
 export { httpExecutor, HttpExecuteSchema, MAX_OUTPUT_BYTES, type HttpExecute } from './http';
 export { noneExecutor, NoneExecuteSchema, type NoneExecute } from './none';
-export type { ExecuteOf, ExecuteProblem, Executor, ExecutorDeps } from './types';
+export type { ExecuteLocation, ExecuteOf, ExecuteProblem, Executor, ExecutorDeps } from './types';

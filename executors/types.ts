@@ -4,6 +4,7 @@ import type { Db } from '../db';
 import type { ActionResult } from '../domain/action';
 import type { Resolve } from '../network';
 import type { ErrorCode } from '../core/errors';
+import type { ReferenceSources, TargetSet, TargetSource } from '../targets';
 
 /** One reason an executor would not run a submission's `execute` as given; refuses the submission with 422 and `code`. */
 export interface ExecuteProblem {
@@ -19,6 +20,20 @@ export interface ExecutorDeps {
   config: Pick<Config, 'webhookSecret' | 'httpAllowPrivate'>;
   /** Host name resolution; the system resolver unless a test resolves names as a hostile DNS would. */
   resolve?: Resolve;
+  /** targets.yaml in force when the activity runs (hot reloaded): where it may send, with which credentials. */
+  targets: TargetSource;
+  /** Where `${env:...}` and `${file:...}` references are read; the worker's environment and files when absent. */
+  references?: ReferenceSources;
+}
+
+/** Where a submission runs, as the API works it out at submission: the Action and CEL (`execute.target`) show it. */
+export interface ExecuteLocation {
+  /** The target's name in targets.yaml. */
+  target: string;
+  /** http: the full URL that is sent. */
+  url?: string;
+  /** http: the names (never the values) of the headers the target adds. */
+  setByTarget?: string[];
 }
 
 /** How an approved action's `execute` object is run, checked and shown: one per `execute.type`. */
@@ -28,9 +43,10 @@ export interface Executor<E extends { type: string } = { type: string }> {
   readonly schema: TSchema;
   /** Defaults applied; the result is what the Action shows and what is hashed. */
   normalise(execute: E): E;
-  /** Meaning checks at submission (address guard, header rules): problems naming the field -> 422. */
-  check(execute: E, ctx: { config: Pick<Config, 'httpAllowPrivate'> }): ExecuteProblem[];
-  /** For people (Slack, Teams, console): one line and labelled fields. */
+  /** Meaning checks at submission (target, address guard, header rules) against the targets in force: problems naming the field -> 422. */
+  check(execute: E, ctx: { config: Pick<Config, 'httpAllowPrivate'>; targets: TargetSet }): ExecuteProblem[];
+  /** The target a submission that passed `check` runs against; absent for executors without targets (gate mode). */
+  locate?(execute: E, targets: TargetSet): ExecuteLocation | null;
   /**
    * For people (Slack, Teams, console): one line (what and where) and labelled details, each value ready to show
    * as it is (secrets already redacted), so approvers see exactly what will run without a channel knowing the executor.

@@ -59,3 +59,26 @@ export function nonPublicReason(address: string): string | null {
 export function isIpLiteral(host: string): boolean {
   return ipaddr.isValid(host.replace(/^\[|\]$/g, ''));
 }
+
+/** Metadata services inside ranges a target may otherwise use (AWS's IPv6 one is unique-local). */
+const METADATA_IN_TARGET_RANGES: Record<string, string> = {
+  'fd00:ec2::254': 'the AWS instance metadata service',
+};
+
+/** Ranges where internal services live: a configured target may use them without the allow-list. */
+const TARGET_RANGES = new Set(['private', 'uniqueLocal']);
+
+/**
+ * Why a configured target may not be called at this address, or null when it may: public addresses and the
+ * private networks (10/8, 172.16/12, 192.168/16, fc00::/7) pass; loopback, link-local (cloud metadata),
+ * carrier-grade NAT and every other special range need INTERLOCK_HTTP_ALLOW_PRIVATE.
+ */
+export function targetAddressReason(address: string): string | null {
+  const reason = nonPublicReason(address);
+  if (reason === null) return null;
+  let ip = ipaddr.parse(address.replace(/^\[|\]$/g, ''));
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  const metadata = METADATA_IN_TARGET_RANGES[ip.toString()];
+  if (metadata) return `${reason}, ${metadata}`;
+  return TARGET_RANGES.has(ip.range()) ? null : reason;
+}

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
-import { addressRefusal, type TargetRefusal } from './target-check';
+import { addressRefusal, type AddressScope, type TargetRefusal } from './target-check';
 
 /** Resolves a host name to every address it has; injectable so tests can resolve names as an attacker's DNS would. */
 export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
@@ -19,15 +19,15 @@ export class TargetRefusedError extends Error {
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * A `lookup` for net/tls connect options: resolves the host, refuses unless EVERY address is public, and hands
+ * A `lookup` for net/tls connect options: resolves the host, refuses unless EVERY address passes `scope`, and hands
  * the socket exactly the addresses it checked, so a second DNS answer cannot slip in between check and connect.
  * `onRefusal` learns why, as the HTTP client wraps connect errors in its own.
  */
-export function guardedLookup(resolve: Resolve, onRefusal: (refusal: TargetRefusal) => void) {
+export function guardedLookup(resolve: Resolve, onRefusal: (refusal: TargetRefusal) => void, scope: AddressScope = 'public') {
   return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void => {
     resolve(hostname).then(
       (addresses) => {
-        const refusal = addresses.map((a) => addressRefusal(a.address)).find((r) => r !== null);
+        const refusal = addresses.map((a) => addressRefusal(a.address, scope)).find((r) => r !== null);
         if (refusal || addresses.length === 0) {
           const named = refusal
             ? { reason: `${hostname} resolves to ${refusal.reason}`, message: `${hostname} resolves to ${refusal.message}` }

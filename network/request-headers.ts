@@ -51,3 +51,14 @@ export function headerProblems(headers: Record<string, string> | undefined): Hea
   }
   return problems;
 }
+
+/**
+ * Why a target (targets.yaml) may not set a header of this name, or null when it may: a target adds credentials
+ * and the like, but never a header Interlock sets itself or one the HTTP client manages.
+ */
+export function reservedHeaderReason(name: string): string | null {
+  if (!HEADER_NAME.test(name)) return `"${name}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only)`;
+  if (INTERLOCK_SETS.test(name)) return `${name} is set by Interlock on every request (signature, idempotency, body type); a target cannot set it`;
+  if (HOP_BY_HOP.test(name)) return `${name} is a hop-by-hop or framing header the HTTP client manages itself`;
+  return null;
+}

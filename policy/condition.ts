@@ -16,6 +16,7 @@ export const CEL_VARIABLES = {
   now: 'google.protobuf.Timestamp',
   justification: 'string',
   breakGlass: 'bool',
+  execute: 'map', // {type, target}: target is a name of targets.yaml or null
 } as const;
 
 export type CelVariable = keyof typeof CEL_VARIABLES;

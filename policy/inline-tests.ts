@@ -47,6 +47,7 @@ export function testInput(t: RuleTest): PolicyInput {
     onBehalfOf: i.onBehalfOf ?? null,
     justification: i.justification ?? null,
     breakGlass: i.breakGlass ?? false,
+    execute: { type: i.execute?.type ?? 'none', target: i.execute?.target ?? null },
     now: i.now,
   };
 }

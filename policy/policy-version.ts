@@ -110,6 +110,7 @@ export class Activation {
   readonly onBehalfOf: string | null;
   readonly justification: string;
   readonly breakGlass: boolean;
+  readonly execute: { type: string; target: string | null };
   private at: Date | undefined;
 
   constructor(input: PolicyInput) {
@@ -122,6 +123,7 @@ export class Activation {
     this.onBehalfOf = input.onBehalfOf ?? null;
     this.justification = input.justification ?? '';
     this.breakGlass = input.breakGlass ?? false;
+    this.execute = { type: input.execute?.type ?? 'none', target: input.execute?.target ?? null };
     this.at = input.now;
   }
 

@@ -15,8 +15,10 @@ export interface ReplayOptions {
 }
 
 interface SubmittedData {
-  submission?: Partial<PolicyInput> & Record<string, unknown>;
+  submission?: Partial<Omit<PolicyInput, 'execute'>> & { execute?: { type?: string; target?: string } } & Record<string, unknown>;
   requester?: PolicyInput['requester'];
+  /** The target the API located at submission (absent before targets). */
+  executeTarget?: { target?: string };
 }
 
 /** Re-decides recorded submissions with a candidate policy and reports what would change, before it ships. */
@@ -77,6 +79,7 @@ function toInput(data: SubmittedData, at: string): PolicyInput | null {
     onBehalfOf: s.onBehalfOf ?? null,
     justification: s.justification ?? null,
     breakGlass: s.breakGlass ?? false,
+    execute: { type: s.execute?.type ?? 'none', target: data.executeTarget?.target ?? s.execute?.target ?? null },
     now: new Date(at), // Postgres's timestamptz text (`2026-01-31 09:00:00.123+00`) parses as it is
   };
 }

@@ -4,7 +4,7 @@ import type { RuleTest, TestExpectation } from './types';
 import { MapReader } from './yaml-reader';
 
 const OUTCOMES = Object.values(DecisionOutcome);
-const INPUT_KEYS = ['action', 'resource', 'environment', 'params', 'context', 'requester', 'onBehalfOf', 'justification', 'breakGlass', 'now'] as const;
+const INPUT_KEYS = ['action', 'resource', 'environment', 'params', 'context', 'requester', 'onBehalfOf', 'justification', 'breakGlass', 'now', 'execute'] as const;
 const STRING_KEYS = ['action', 'resource', 'environment', 'justification'] as const;
 
 type TestInput = RuleTest['input'];
@@ -49,6 +49,15 @@ function readInput(test: MapReader): TestInput | undefined {
     const at = typeof json.now === 'string' ? new Date(json.now) : null;
     if (at && !Number.isNaN(at.getTime())) input.now = at;
     else bad('now', 'an RFC 3339 timestamp such as "2026-01-31T09:00:00Z"');
+  }
+  const execute = r.map('execute', ['type', 'target']);
+  if (execute) {
+    input.execute = {};
+    if (execute.has('type')) input.execute.type = execute.string('type');
+    if (execute.has('target')) {
+      const target = execute.raw('target');
+      input.execute.target = target === null || (isScalar(target) && target.value === null) ? null : execute.string('target');
+    }
   }
   const requester = r.map('requester', ['id', 'kind', 'groups']);
   if (requester) {

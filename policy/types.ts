@@ -12,6 +12,8 @@ export interface PolicyInput {
   onBehalfOf: string | null;
   justification?: string | null;
   breakGlass?: boolean;
+  /** Where it runs: `execute.type` and the target of targets.yaml it runs against (null: none). */
+  execute?: { type: string; target?: string | null };
   /** Evaluation time for `now`; replay passes the recorded submission time. */
   now?: Date;
 }
@@ -30,7 +32,7 @@ export interface TestExpectation {
 export interface RuleTest {
   index: number;
   line: number | null;
-  input: Partial<Omit<PolicyInput, 'requester'>> & { requester?: Partial<PolicyInput['requester']> };
+  input: Partial<Omit<PolicyInput, 'requester' | 'execute'>> & { requester?: Partial<PolicyInput['requester']>; execute?: { type?: string; target?: string | null } };
   expect: TestExpectation;
 }
 

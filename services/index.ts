@@ -1,10 +1,11 @@
-// The wiring every process (API, worker, CLI, tests) opens once: database, audit writer, policy, principals, metrics.
+// The wiring every process (API, worker, CLI, tests) opens once: database, audit writer, policy, principals, targets, metrics.
 import { AuditWriter } from '../audit';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
 import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { PolicyStore } from '../policy';
+import { TargetsStore } from '../targets';
 
 /** What both the API and the worker need, opened once per process. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   audit: AuditWriter;
   policy: PolicyStore;
   principals: PrincipalsStore;
+  /** targets.yaml in force (hot reloaded); executors and the submission checks read `targets.current()`. */
+  targets: TargetsStore;
   close(): Promise<void>;
 }
 
@@ -25,9 +28,12 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
   const principals = new PrincipalsStore(config.principalsFile, log);
   const policy = new PolicyStore({ file: config.policyFile, logger: log, registry: metrics.registry });
   await policy.load();
+  const targets = new TargetsStore({ file: config.targetsFile, logger: log });
+  await targets.load();
   if (opts.watch !== false) {
     principals.start();
     policy.start();
+    targets.start();
   }
   const audit = new AuditWriter(database.db);
   return {
@@ -38,8 +44,10 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
     audit,
     policy,
     principals,
+    targets,
     async close() {
       policy.stop();
+      await targets.stop();
       principals.stop();
       await audit.idle();
       await database.close();

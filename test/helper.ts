@@ -6,12 +6,13 @@ import type { ActionCore } from '../core';
 import { PrincipalsStore } from '../identity';
 import { createLogger, createMetrics } from '../observability';
 import { PolicyStore } from '../policy';
+import { TargetsStore } from '../targets';
 
 /** The token `build()` accepts for each principal id: `token:<id>`. */
 export const tokenFor = (principalId: string) => `token:${principalId}`;
 
 /**
- * The Fastify app alone, for `app.inject`: the repository's policy and principals, tokens `token:<id>`, and no
+ * The Fastify app alone, for `app.inject`: the repository's policy, principals and targets, tokens `token:<id>`, and no
  * database or Temporal behind it. `core` stands in for the use cases; by default any call to it fails the test,
  * so a request that passes validation when it should not is seen at once.
  */
@@ -21,9 +22,11 @@ export async function build(opts: { core?: Partial<ActionCore>; env?: Record<str
   const policy = new PolicyStore({ file: config.policyFile, logger: log });
   await policy.load();
   const principals = new PrincipalsStore(config.principalsFile, log);
+  const targets = new TargetsStore({ file: config.targetsFile, logger: log });
+  await targets.load();
   const absent = (what: string) =>
     new Proxy({}, { get: (_t, key) => { throw new Error(`this route test reached ${what}.${String(key)}; it should have been refused before`); } });
-  const services = { config, log, metrics: createMetrics(), policy, principals, database: absent('the database') } as unknown as ApiServices;
+  const services = { config, log, metrics: createMetrics(), policy, principals, targets, database: absent('the database') } as unknown as ApiServices;
   const core = new Proxy(opts.core ?? {}, {
     get: (t, key) => (key in t ? (t as Record<string | symbol, unknown>)[key] : key === 'then' ? undefined : () => { throw new Error(`this route test reached core.${String(key)}; it should have been refused before`); }),
   }) as ActionCore;

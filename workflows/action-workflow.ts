@@ -40,7 +40,8 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
 async function story(a: ActionState): Promise<void> {
   const { input } = a;
   const { submission: sub, requester } = input;
-  await a.record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester } }]);
+  // The located target goes with the submission, so `policy replay` sees the `execute.target` the policy saw.
+  await a.record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester, ...(input.executeTarget ? { executeTarget: input.executeTarget } : {}) } }]);
 
   // Decided once, by policy (fail closed when it cannot). A cancel may arrive at any point before approval.
   if (a.status === 'evaluating') a.policy = await policyDecision(a);

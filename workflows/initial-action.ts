@@ -15,7 +15,7 @@ export function initialAction(input: ActionWorkflowInput): Action {
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
     // Another executor's `execute` is shown as submitted (its schema admits only its own fields).
-    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { ...sub.execute },
+    execute: sub.execute.type === 'http' ? { type: 'http', ...httpPlace(input), method: sub.execute.method ?? 'POST', ...bodyOf(sub.execute) } : { ...sub.execute },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,
@@ -25,6 +25,22 @@ export function initialAction(input: ActionWorkflowInput): Action {
     grantExpiresAt: null,
     createdAt: input.submittedAt,
     updatedAt: input.submittedAt,
+  };
+}
+
+/**
+ * Where an http action goes, as approvers see it: the target, the path as submitted, the full URL, and the names
+ * (never the values) of the headers the target adds. Histories from before targets show the submitted URL.
+ */
+function httpPlace(input: ActionWorkflowInput): { target?: string; path?: string; url?: string; setByTarget?: string[] } {
+  const execute = input.submission.execute as { target?: string; path?: string; url?: string };
+  const where = input.executeTarget;
+  if (!where) return { url: execute.url };
+  return {
+    target: where.target,
+    ...(execute.path === undefined ? {} : { path: execute.path }),
+    url: where.url ?? execute.url,
+    ...(where.setByTarget && where.setByTarget.length > 0 ? { setByTarget: where.setByTarget } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Action, Execute, Submission } from '../domain/action';
+import type { ExecuteLocation } from '../executors/types';
 import type { PolicyDecision } from '../domain/decision';
 import type { Principal } from '../domain/principal';
 
@@ -19,6 +20,8 @@ export interface ActionWorkflowInput {
   executeHash?: string;
   /** The policy's decision, made once by the API at submission (absent in histories from before that change). */
   decision?: PolicyDecision;
+  /** The target of targets.yaml the `execute` runs against, as the API located it at submission (absent: none, or older histories). */
+  executeTarget?: ExecuteLocation;
 }
 
 export interface DecideInput {

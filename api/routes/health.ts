@@ -12,6 +12,7 @@ const Readiness = Type.Object({
     database: Check,
     policy: Type.Object({ ok: Type.Boolean(), version: Type.Union([Type.String(), Type.Null()]), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
     principals: Type.Object({ ok: Type.Boolean(), error: Type.Union([Type.String(), Type.Null()]) }),
+    targets: Type.Object({ ok: Type.Boolean(), version: Type.String(), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
   }),
 });
 
@@ -23,7 +24,7 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
 
   app.get('/readyz', {
     config,
-    schema: { tags: ['health'], summary: 'Readiness: Temporal, database and policy', response: { 200: Readiness, 503: Readiness, ...publicErrors() } },
+    schema: { tags: ['health'], summary: 'Readiness: Temporal, database, policy, principals and targets', response: { 200: Readiness, 503: Readiness, ...publicErrors() } },
   }, async (_req, reply) => {
     const check = async (fn: () => Promise<unknown>) => {
       try {
@@ -40,9 +41,10 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
     const p = services.policy.status();
     const policy = { ok: p.ok, version: p.version, file: p.file, error: p.lastError };
     const principals = { ok: services.principals.lastError === null, error: services.principals.lastError };
-    const ok = temporalCheck.ok && database.ok && policy.ok && principals.ok;
+    const targets = services.targets.status();
+    const ok = temporalCheck.ok && database.ok && policy.ok && principals.ok && targets.ok;
     reply.code(ok ? 200 : 503);
-    return { ok, checks: { temporal: temporalCheck, database, policy, principals } };
+    return { ok, checks: { temporal: temporalCheck, database, policy, principals, targets } };
   });
 
   app.get('/metrics', {

@@ -17,6 +17,8 @@ export interface StackOptions {
   /** policy.yaml text; defaults to the repository's example policy. */
   policy?: string;
   principals?: string;
+  /** targets.yaml text; none by default (every http submission is then refused). */
+  targets?: string;
   env?: Record<string, string>;
   /** More channels for the worker to notify (e.g. one a test controls). */
   channels?: Channel[];
@@ -35,6 +37,7 @@ export interface TestStack {
   taskQueue: string;
   tokens: Record<string, string>;
   policyFile: string;
+  targetsFile: string;
   /** A request as principal `as` (a principal id, or null for no token); the body is sent as JSON. */
   call(as: string | null, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Submit as `as` and return the Action. */
@@ -70,6 +73,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const principalsFile = path.join(database.dataDir, 'principals.yaml');
   writeFileSync(policyFile, opts.policy ?? readFileSync(path.join(import.meta.dirname, '..', '..', 'policy.yaml'), 'utf8'));
   writeFileSync(principalsFile, opts.principals ?? DEFAULT_PRINCIPALS);
+  // Always a file of the test's own: the repository's example targets.yaml must not leak into a test.
+  const targetsFile = path.join(database.dataDir, 'targets.yaml');
+  writeFileSync(targetsFile, opts.targets ?? '');
   const taskQueue = `test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
   const config = loadConfig({
     ...process.env,
@@ -78,6 +84,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     DATABASE_URL: database.url ?? '',
     INTERLOCK_POLICY: policyFile,
     INTERLOCK_PRINCIPALS: principalsFile,
+    INTERLOCK_TARGETS: targetsFile,
     TEMPORAL_TASK_QUEUE: taskQueue,
     INTERLOCK_WEBHOOK_SECRET: 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64'),
     INTERLOCK_RATE_LIMIT: '1000000', // tests poll hard; the rate-limit test sets its own
@@ -133,6 +140,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     taskQueue,
     tokens,
     policyFile,
+    targetsFile,
     call,
     async submit(as, body) {
       const res = await call(as, 'POST', '/v1/actions', body);

@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import { ErrorCode } from '../../core';
 import { httpExecutor } from '../../executors';
 import { parseAllowList } from '../../network';
+import { parseTargets } from '../../targets';
 
 const config = { httpAllowPrivate: parseAllowList(undefined) };
-const check = (body: unknown) => httpExecutor.check({ type: 'http', url: 'https://example.com/hook', body }, { config });
+const targets = parseTargets('targets:\n  hooks: {type: http, url: "https://example.com/"}\n');
+const check = (body: unknown) => httpExecutor.check({ type: 'http', url: 'https://example.com/hook', body }, { config, targets });
 
 // The body is sent as is, so a secret in it cannot be redacted the way params are: it is refused before anything is stored.
 describe('a secret-looking key anywhere in execute.body refuses the submission', () => {
