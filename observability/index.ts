@@ -1,17 +1,19 @@
 // Logs and metrics: the pino logger and the Prometheus metrics every process exposes.
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type { Logger };
 
-export function createLogger(opts: { level?: string; name?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(opts: { level?: string; name?: string; pretty?: boolean; destination?: { write(line: string): void } } = {}): Logger {
   const pretty = opts.pretty ?? (process.stdout.isTTY && !process.env.CI);
-  return pino({
+  const options: LoggerOptions = {
     name: opts.name ?? 'interlock',
     level: opts.level ?? 'info',
     redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.secret'], censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
-  });
+    ...(pretty && !opts.destination ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
+  };
+  // A destination of its own: tests read every line the process logs.
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** One registry per process, shared by the API, the worker and the policy store. */

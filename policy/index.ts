@@ -1,8 +1,7 @@
 /** The policy room: compiles policy.yaml (YAML + CEL) and decides each submission; hot-reloads, tests and replays rules. Its door: other rooms import only from here. */
 export { compilePolicy, policyVersionOf } from './compile';
-export { PolicyError, ProblemList, formatProblem, type PolicyProblem } from './problems';
-// MapReader and ProblemList: the strict, line-naming YAML reading other configuration files (targets.yaml) share.
-export { MapReader, parseDuration, formatDuration } from './yaml-reader';
+export { PolicyError, formatProblem, type PolicyProblem } from './problems';
+export { parseDuration, formatDuration } from './yaml-reader';
 export { CEL_VARIABLES } from './condition';
 export { validateSubmission, type SubmissionProblem } from './decisions';
 export { runPolicyTests, type PolicyTestReport, type PolicyTestResult } from './inline-tests';

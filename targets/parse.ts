@@ -2,7 +2,10 @@
 import { createHash } from 'node:crypto';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { reservedHeaderReason } from '../network';
-import { formatProblem, MapReader, ProblemList, type PolicyProblem } from '../policy';
+// The policy room's line-naming YAML reader, by its leaf files: the policy door would import domain/ and, through it,
+// the executors, which import this room (a cycle at load time).
+import { formatProblem, ProblemList, type PolicyProblem } from '../policy/problems';
+import { MapReader } from '../policy/yaml-reader';
 import { referenceProblems } from './references';
 import type { HttpTarget, PgParamType, PostgresStatement, PostgresTarget, RetrySchedule, Target, TargetSet } from './types';
 

@@ -15,7 +15,7 @@ export function initialAction(input: ActionWorkflowInput): Action {
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
     // Another executor's `execute` is shown as submitted (its schema admits only its own fields).
-    execute: sub.execute.type === 'http' ? { type: 'http', ...httpPlace(input), method: sub.execute.method ?? 'POST', ...bodyOf(sub.execute) } : { ...sub.execute },
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', ...httpPlace(input), ...bodyOf(sub.execute) } : { ...sub.execute },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,

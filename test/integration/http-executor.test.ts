@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { startSink } from '../support/sink';
+import { sinkTargets, startSink } from '../support/sink';
 import { startStack, type TestStack } from '../support/stack';
 
 const policy = readFileSync(new URL('../fixtures/flow-policy.yaml', import.meta.url), 'utf8');
@@ -18,7 +18,7 @@ describe('the http executor runs an approved operation once, signed, with the ac
     sinks.flaky = await startSink(SECRET, { failFirst: 2 });
     sinks.refusing = await startSink(SECRET, { status: 400 });
     sinks.retried = await startSink(SECRET);
-    stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
+    stack = await startStack({ policy, targets: sinkTargets(sinks), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
   });
   after(async () => {
     await stack?.stop();
@@ -29,7 +29,7 @@ describe('the http executor runs an approved operation once, signed, with the ac
 
   test('an approved action calls the sink exactly once with a valid signature', async () => {
     const sink = sinks.once;
-    const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://c', execute: { type: 'http', url: sink.url, body: { table: 'customers' } } });
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://c', execute: { type: 'http', target: 'once', path: '/run', body: { table: 'customers' } } });
     await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
     await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
     await stack.call('erin@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
@@ -38,6 +38,7 @@ describe('the http executor runs an approved operation once, signed, with the ac
     assert.equal(done.result.httpStatus, 200);
     assert.equal(sink.requests.length, 1);
     const [req] = sink.requests;
+    assert.equal(req.path, '/run');
     assert.equal(req.headers['idempotency-key'], a.id);
     assert.equal(req.headers['webhook-id'], a.id);
     assert.equal(req.signatureValid, true);
@@ -70,8 +71,9 @@ describe('the http executor runs an approved operation once, signed, with the ac
     const sink = sinks.retried;
     const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://x', execute: { type: 'http', url: sink.url } });
     await stack.until(BOT, a.id, (x) => x.status === 'succeeded');
+    assert.equal(sink.requests.length, 1);
     const { createActivities } = await import('../../activities');
-    const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: SECRET, httpAllowPrivate: stack.services.config.httpAllowPrivate });
+    const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: SECRET, httpAllowPrivate: stack.services.config.httpAllowPrivate, targets: stack.services.targets });
     const { MockActivityEnvironment } = await import('@temporalio/testing');
     const again: { status: string } = await new MockActivityEnvironment({ attempt: 2 }).run(acts.executeHttp, { actionId: a.id, execute: { type: 'http' as const, url: sink.url } });
     assert.equal(again.status, 'succeeded');

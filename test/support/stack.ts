@@ -17,6 +17,8 @@ export interface StackOptions {
   /** policy.yaml text; defaults to the repository's example policy. */
   policy?: string;
   principals?: string;
+  /** Every log line the stack writes (at debug level) is pushed here, for tests that search the logs. */
+  logLines?: string[];
   /** targets.yaml text; none by default (every http submission is then refused). */
   targets?: string;
   env?: Record<string, string>;
@@ -93,7 +95,8 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     INTERLOCK_SUBMIT_CONCURRENCY: '1000000',
     ...opts.env,
   });
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+  const lines = opts.logLines;
+  const log = lines ? createLogger({ level: 'debug', pretty: false, destination: { write: (line) => void lines.push(line) } }) : createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
   const services = await openServices(config, log);
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
