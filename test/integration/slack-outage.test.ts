@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SlackFake } from '../support/slack-fake';
 import { startStack, type TestStack } from '../support/stack';
-import { eventually, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv } from '../support/slack-fixtures';
+import { eventually, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv, slackTargets } from '../support/slack-fixtures';
 
 const BOT = 'svc:etl-bot';
 const AUDITOR = 'dave@example.com';
@@ -12,7 +12,7 @@ describe('Slack failing or unreachable never loses or blocks a decision made ove
   let fake: SlackFake;
   before(async () => {
     fake = await new SlackFake().start();
-    stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(fake), slack: true });
+    stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(fake), targets: slackTargets(fake), slack: true });
   });
   after(async () => {
     await fake?.stop();

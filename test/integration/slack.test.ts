@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SlackFake, type SlackCall } from '../support/slack-fake';
 import { buttonClick, deliverRaw, deliverToSlackEndpoint, modalSubmission } from '../support/slack-requests';
-import { eventually, SIGNING_SECRET, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv } from '../support/slack-fixtures';
+import { eventually, SIGNING_SECRET, SLACK_POLICY, SLACK_PRINCIPALS, slackEnv, slackTargets } from '../support/slack-fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 const BOT = 'svc:etl-bot';
@@ -14,7 +14,7 @@ describe('Slack: approvers decide from the request message, as safely as through
   before(async () => {
     fake = await new SlackFake().start();
     fake.addUsers({ id: 'U0GINA', email: 'gina@example.com' }, { id: 'U0OLGA', email: 'Olga@Example.com' }, { id: 'U0NOBODY', email: 'nobody@elsewhere.test' });
-    stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(fake), slack: true });
+    stack = await startStack({ policy: SLACK_POLICY, principals: SLACK_PRINCIPALS, env: slackEnv(fake), targets: slackTargets(fake), slack: true });
   });
   after(async () => {
     await stack?.stop();

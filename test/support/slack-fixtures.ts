@@ -54,6 +54,11 @@ export function slackEnv(fake: SlackFake): Record<string, string> {
   return { SLACK_BOT_TOKEN: 'xoxb-interlock-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_DEFAULT_CHANNEL: '#approvals', INTERLOCK_HTTP_ALLOW_PRIVATE: new URL(fake.url).host };
 }
 
+/** targets.yaml naming the fake's `/exec` as the target the Slack tests' http actions run against. */
+export function slackTargets(fake: SlackFake): string {
+  return `targets:\n  slack-fake: {type: http, url: "${fake.url}/exec"}\n`;
+}
+
 /** Polls `probe` until it returns something other than undefined (no fixed sleeps). */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
