@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sinkTargets, startSink } from '../support/sink';
 import { startStack, type TestStack } from '../support/stack';
@@ -58,5 +58,28 @@ describe('targets.yaml is hot reloaded; a broken file keeps the last good versio
     writeFileSync(stack.targetsFile, sinkTargets({ first }));
     await eventually('the fixed file is loaded', async () => (await stack.call(null, 'GET', '/readyz')).status === 200);
     assert.equal((await submitTo('second')).status, 422, 'a target removed from the file can no longer be named');
+  });
+});
+
+describe("the repository's targets.yaml makes the README walkthrough's http action acceptable", () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ targets: readFileSync(new URL('../../targets.yaml', import.meta.url), 'utf8'), env: { INTERLOCK_WEBHOOK_SECRET: SECRET } });
+  });
+  after(() => stack?.stop());
+
+  test('the rotation submission of the README passes every check, against the example policy and targets', async () => {
+    const body = {
+      action: 'secret.rotate', resource: 'vault://prod/payments/db', environment: 'production', justification: 'quarterly rotation',
+      execute: { type: 'http', target: 'rotator', path: '/run', method: 'POST', body: { path: 'payments/db' } },
+    };
+    const dry = await stack.call(BOT, 'POST', '/v1/policy/evaluate', body);
+    assert.equal(dry.status, 200);
+    assert.deepEqual(dry.body.problems, []);
+    assert.notEqual(dry.body.decision.outcome, 'deny');
+    const submitted = await stack.call(BOT, 'POST', '/v1/actions', body);
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    assert.equal(submitted.body.execute.url, 'https://rotator.internal/run');
+    assert.deepEqual(submitted.body.execute.setByTarget, ['Authorization']);
   });
 });

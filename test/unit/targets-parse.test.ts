@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { targetAddressReason } from '../../network';
 import { isUnder, parseTargets, pathProblem, placeHttp, resolveRefs, TARGET_LIMITS, TargetsError, UnresolvedReference } from '../../targets';
 
 /** The problems of a file that must not load, as `line: path: message` strings. */
@@ -192,5 +193,17 @@ describe('an http execute lands under a target base or nowhere', () => {
       assert.ok(pathProblem(bad), `${bad} should be refused`);
     }
     for (const good of ['', '/', 'run', '/run', '/a/b-c_d.e~f', '/v1/items/42?x=1&y=%20', "/it's;ok=1@2:3"]) assert.equal(pathProblem(good), null, good);
+  });
+});
+
+describe('a configured target may be on a private network, never on loopback, link-local or metadata addresses', () => {
+  test('public and private-network addresses pass', () => {
+    for (const a of ['93.184.215.14', '10.1.2.3', '172.16.0.1', '192.168.1.1', 'fd12:3456::1', '::ffff:10.0.0.1', '2606:4700::1111']) assert.equal(targetAddressReason(a), null, a);
+  });
+  test('loopback, link-local, metadata, CGNAT and the other special ranges are refused', () => {
+    for (const a of ['127.0.0.1', '::1', '169.254.169.254', '::ffff:169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '0.0.0.0', 'fe80::1', '224.0.0.1', '168.63.129.16']) {
+      assert.ok(targetAddressReason(a), a);
+    }
+    assert.match(targetAddressReason('fd00:ec2::254')!, /AWS instance metadata/);
   });
 });
