@@ -6,7 +6,8 @@ import type { Db } from '../db';
 import type { Metrics } from '../observability';
 import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
-import { executorFor, httpExecutor, type ExecutorDeps } from '../executors';
+import { executorFor, httpExecutor, NO_TARGETS, type ExecutionPlan, type ExecutorDeps } from '../executors';
+import type { TargetSource } from '../targets/types';
 import { createReportFailClosed } from './fail-closed';
 import type { Channel } from '../channels/types';
 import { createNotifyActivity } from './notify';
@@ -24,11 +25,13 @@ export interface ActivityDeps {
   /** Where changes are announced (none: nobody is told, nothing fails). */
   channels?: readonly Channel[];
   metrics?: Metrics;
+  /** The operators' targets (hot reloaded); none configured when absent. */
+  targets?: TargetSource;
 }
 
 /** Every activity the workflow may call, built from injected dependencies (the worker wires the real ones). */
 export function createActivities(deps: ActivityDeps) {
-  const executorDeps: ExecutorDeps = { db: deps.db, config: { webhookSecret: deps.webhookSecret, httpAllowPrivate: deps.httpAllowPrivate ?? new Set() }, resolve: deps.resolve };
+  const executorDeps: ExecutorDeps = { db: deps.db, config: { webhookSecret: deps.webhookSecret, httpAllowPrivate: deps.httpAllowPrivate ?? new Set() }, resolve: deps.resolve, targets: deps.targets ?? NO_TARGETS };
   // Built once per executor, at start-up, like every other activity.
   const runners = new Map<string, ReturnType<typeof httpExecutor.createActivity>>();
   const runnerFor = (type: string) => {
@@ -42,7 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The name histories recorded before the executor seam; new workflows call runExecutor. */
     executeHttp,
     /** The one activity new workflows call to run an approved action: the registry's executor for `execute.type`. */
-    runExecutor: async function runExecutor(input: { actionId: string; execute: Execute }): Promise<ActionResult> {
+    runExecutor: async function runExecutor(input: { actionId: string; execute: Execute; plan?: ExecutionPlan }): Promise<ActionResult> {
       let run;
       try {
         run = runnerFor(input.execute.type);

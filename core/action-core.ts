@@ -11,7 +11,7 @@ import type { AuditEvent } from '../domain/audit-event';
 import { canonicalIdentity } from '../domain/identity';
 import type { Principal } from '../domain/principal';
 import { isSettled, isTerminal } from '../domain/status';
-import { executorFor } from '../executors';
+import { executionPlan, executorFor, NO_TARGETS } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
 import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
@@ -24,7 +24,7 @@ import { codedRefusal, executeHash, normaliseSubmission, unknownOnBehalfOf } fro
 import { updateError } from './update-errors';
 
 /** What the use cases read of the process's services. */
-export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals'>;
+export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets'>;
 
 /** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
 const UPDATE_DEADLINE_MS = 15_000;
@@ -55,8 +55,12 @@ export class ActionCore {
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
     if (unknown) throw new InterlockError(unknown.code, unknown.message, [{ field: unknown.field, message: unknown.message }]);
     const input: ActionWorkflowInput = { id: `act_${ulid()}`, submission: normaliseSubmission(body, principals), requester, submittedAt: new Date().toISOString() };
-    const refused = executorFor(input.submission.execute.type).check(input.submission.execute, { config: this.services.config });
+    const targets = this.targets();
+    const refused = executorFor(input.submission.execute.type).check(input.submission.execute, { config: this.services.config, targets });
     if (refused.length > 0) throw codedRefusal(refused);
+    // The target's timeout and retry schedule (and a statement's SQL) as approved: a later edit of targets.yaml changes neither.
+    const plan = executionPlan(input.submission.execute, targets);
+    if (plan) input.execution = plan;
     const hash = executeHash(input.submission.execute);
     if (hash) input.executeHash = hash;
     const policy = this.services.policy.current();
@@ -195,9 +199,13 @@ export class ActionCore {
     const policy = this.services.policy.current();
     const { decision, trace } = policy.explain(policyInputFor({ submission, requester: caller, submittedAt: new Date().toISOString() }));
     const unknown = unknownOnBehalfOf(principals, body.onBehalfOf);
-    const refused = executorFor(submission.execute.type).check(submission.execute, { config: this.services.config });
+    const refused = executorFor(submission.execute.type).check(submission.execute, { config: this.services.config, targets: this.targets() });
     const problems = [...oversizedParts(body), ...(unknown ? [unknown] : []), ...refused, ...validateSubmission(decision, submission)];
     return { decision, trace, problems, policyVersion: policy.version };
+  }
+
+  private targets() {
+    return (this.services.targets ?? NO_TARGETS).current();
   }
 
   private async update(id: string, send: () => Promise<Action>): Promise<Action> {

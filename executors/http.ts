@@ -9,6 +9,7 @@ import { httpExecutions } from '../db/schema';
 import type { ActionResult } from '../domain/action';
 import { secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
+import { whileHeartbeating } from './heartbeat';
 import type { ExecuteProblem, Executor } from './types';
 import { redactSecretParams } from '../domain/secret-params';
 
@@ -106,18 +107,22 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
     // One agent per call: its lookup knows whether this host:port is allow-listed, and no connection outlives the call.
     const dispatcher = new Agent({ connect: allowed ? {} : { lookup: guardedLookup(resolve, (r) => (refused = r)) } });
     try {
-      const response = await fetch(execute.url, {
-        method: execute.method ?? 'POST',
-        headers,
-        body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
-        signal: AbortSignal.timeout((execute.timeoutSeconds ?? 30) * 1000),
-        redirect: 'manual',
-        dispatcher,
-      }).catch((err: unknown) => {
-        if (refused) throw targetNotAllowed(execute.url, refused);
-        throw err;
+      // Heartbeating while the request is open; a cancel aborts it.
+      const [response, text] = await whileHeartbeating((execute.timeoutSeconds ?? 30) * 1000, async (signal) => {
+        const answer = await fetch(execute.url, {
+          method: execute.method ?? 'POST',
+          headers,
+          body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
+          signal,
+          redirect: 'manual',
+          dispatcher,
+        }).catch((err: unknown) => {
+          if (refused) throw targetNotAllowed(execute.url, refused);
+          throw err;
+        });
+        return [answer, await answer.text()] as const;
       });
-      const output = truncate(await response.text());
+      const output = truncate(text);
       const details = { httpStatus: response.status, output };
       if (response.status === 429 || response.status >= 500) {
         throw ApplicationFailure.retryable(`${execute.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);

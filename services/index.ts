@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../db';
 import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { PolicyStore } from '../policy';
+import type { TargetSource } from '../targets/types';
 
 /** What both the API and the worker need, opened once per process. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   audit: AuditWriter;
   policy: PolicyStore;
   principals: PrincipalsStore;
+  /** The operators' targets; absent until the targets store is wired (LEAD: H1's TargetsStore), read as none. */
+  targets?: TargetSource;
   close(): Promise<void>;
 }
 

@@ -42,7 +42,7 @@ export async function startWorker(services: Services, opts: { address: string; t
     namespace: config.temporalNamespace,
     taskQueue: opts.taskQueue ?? config.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, channels: opts.channels, metrics: services.metrics }),
+    activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, channels: opts.channels, metrics: services.metrics, targets: services.targets }),
     shutdownGraceTime: '10s',
   });
   const done = worker.run().finally(async () => {

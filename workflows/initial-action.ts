@@ -14,8 +14,8 @@ export function initialAction(input: ActionWorkflowInput): Action {
     requester: input.requester.id,
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
-    // Another executor's `execute` is shown as submitted (its schema admits only its own fields).
-    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { ...sub.execute },
+    // Another executor's `execute` is shown as submitted (its schema admits only its own fields); a named statement with the SQL it will run.
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', url: sub.execute.url, ...bodyOf(sub.execute) } : { ...sub.execute, ...sqlOf(input) },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,
@@ -26,6 +26,11 @@ export function initialAction(input: ActionWorkflowInput): Action {
     createdAt: input.submittedAt,
     updatedAt: input.submittedAt,
   };
+}
+
+/** The SQL of a postgres action's statement as it was approved (from the plan), so approvers read what will run. */
+function sqlOf(input: ActionWorkflowInput): { sql?: string } {
+  return input.execution?.statement ? { sql: input.execution.statement.sql } : {};
 }
 
 /** Everything the request will carry besides method and URL, so approvers see exactly what is sent. */

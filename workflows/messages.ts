@@ -2,6 +2,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Action, Execute, Submission } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import type { Principal } from '../domain/principal';
+import type { ExecutionPlan } from '../executors/types';
 
 export const WORKFLOW_TYPE = 'actionWorkflow';
 
@@ -19,6 +20,8 @@ export interface ActionWorkflowInput {
   executeHash?: string;
   /** The policy's decision, made once by the API at submission (absent in histories from before that change). */
   decision?: PolicyDecision;
+  /** How the executor runs (timeout, retries, the approved SQL), fixed at submission from the target; absent in older histories and for gate mode. */
+  execution?: ExecutionPlan;
 }
 
 export interface DecideInput {

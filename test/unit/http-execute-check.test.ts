@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../core';
-import { httpExecutor } from '../../executors';
+import { httpExecutor, NO_TARGETS } from '../../executors';
 import { parseAllowList } from '../../network';
 
 const config = { httpAllowPrivate: parseAllowList(undefined) };
-const check = (body: unknown) => httpExecutor.check({ type: 'http', url: 'https://example.com/hook', body }, { config });
+const check = (body: unknown) => httpExecutor.check({ type: 'http', url: 'https://example.com/hook', body }, { config, targets: NO_TARGETS.current() });
 
 // The body is sent as is, so a secret in it cannot be redacted the way params are: it is refused before anything is stored.
 describe('a secret-looking key anywhere in execute.body refuses the submission', () => {
