@@ -28,6 +28,7 @@ export async function whileHeartbeating<T>(timeoutMs: number, send: (signal: Abo
     return await heartbeatWhile(send(AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])));
   } catch (err) {
     if (!cancelled.aborted) throw err;
-    throw new CancelledFailure('cancelled while executing: the request was aborted before its answer (the receiver may have begun it)', [{ executor: 'http', aborted: true }]);
+    const message = 'the request was aborted before its answer (the receiver may already have begun it)';
+    throw new CancelledFailure(message, [{ message, executor: 'http', aborted: true }]);
   }
 }

@@ -161,7 +161,8 @@ async function runOnce(client: pg.Client, run: { actionId: string; sql: string; 
 
 /** What the workflow records of a cancel that reached the statement: it was stopped and rolled back, no ledger row. */
 function cancelled(): CancelledFailure {
-  return new CancelledFailure('cancelled while executing: the statement was stopped and its transaction rolled back (no ledger row)', [{ executor: 'postgres', backendCancelled: true, rolledBack: true }]);
+  const message = 'the statement was stopped (backend cancelled) and its transaction rolled back: no ledger row, no effect';
+  return new CancelledFailure(message, [{ message, executor: 'postgres', backendCancelled: true, rolledBack: true, ledgerRow: false }]);
 }
 
 /** `pg_cancel_backend` from a second connection (the first is busy with the statement); best effort, the rollback follows. */

@@ -61,13 +61,14 @@ export async function runExecution(a: ActionState): Promise<void> {
 
 /** The executor stopped on a cancel: `cancelled`, with what the executor reported (stopped, rolled back, aborted). */
 async function recordCancelled(a: ActionState, req: CancelRequest, err: unknown): Promise<void> {
-  const cancelled = (err as { cause?: { message?: string; details?: unknown[] } }).cause;
+  const cancelled = (err as { cause?: { details?: unknown[] } } | null)?.cause;
   const report = (cancelled?.details?.[0] ?? {}) as Record<string, unknown>;
-  const said = err === null ? 'the executor had not started' : cancelled?.message && cancelled.message !== 'CANCELLED' ? cancelled.message : 'the executor was stopped before it reported anything';
+  // The server keeps a cancelled activity's details, not its message: executors put what they did in `details[0].message`.
+  const said = err === null ? 'the executor had not started' : typeof report.message === 'string' ? report.message : 'the executor was stopped before it reported anything';
   await a.transition({
     status: 'cancelled',
     reason: `cancelled by ${req.principal} while executing${req.reason ? `: ${req.reason}` : ''}; ${said}`,
-    events: [{ type: 'action.cancelled', actor: req.principal, data: { reason: req.reason, duringExecution: true, executor: a.action.execute.type, executorReported: { message: said, ...report } } }],
+    events: [{ type: 'action.cancelled', actor: req.principal, data: { reason: req.reason, duringExecution: true, executor: a.action.execute.type, executorReported: { ...report, message: said } } }],
     notify: ['closed'],
   });
 }
