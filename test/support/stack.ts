@@ -11,6 +11,7 @@ import type { Channel } from '../../channels';
 import { createSlackIntegration, type SlackIntegration } from '../../channels/slack';
 import { openServices, type Services } from '../../services';
 import { startWorker, type RunningWorker } from '../../worker';
+import type { TargetSource } from '../../targets/types';
 import { freshDatabase } from './database';
 
 export interface StackOptions {
@@ -24,6 +25,8 @@ export interface StackOptions {
   slack?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionCore, services: Services, temporal: Client) => Promise<void>;
+  /** The targets the API checks submissions against and the worker executes on (LEAD: H1's targets.yaml option may replace this). */
+  targets?: TargetSource;
 }
 
 export interface TestStack {
@@ -88,6 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   });
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
   const services = await openServices(config, log);
+  if (opts.targets) services.targets = opts.targets;
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
