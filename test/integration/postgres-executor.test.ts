@@ -42,6 +42,14 @@ describe('the postgres executor runs one named statement once, on a second real 
   let targetDb: Awaited<ReturnType<typeof freshDatabase>>;
   let db: pg.Pool;
   let slowSink: { server: Server; url: string; hostPort: string; opened: number; aborted: number };
+  let targets: ReturnType<typeof staticTargets>;
+  /** The targets as operators configured them; a test may swap the billing statements and put them back. */
+  const configured = (billing: Record<string, unknown> = statements) => [
+    postgresTarget({ name: 'billing-db', url: `\${env:${ENV}}`, statements: billing as never, timeoutSeconds: 60 }),
+    postgresTarget({ name: 'impatient-db', url: `\${env:${ENV}}`, statements: { slow: statements.slow }, timeoutSeconds: 1, retry: { attempts: 1, maxIntervalSeconds: 1 } }),
+    postgresTarget({ name: 'down-db', url: `\${env:${DOWN_ENV}}`, statements: { refund_invoice: statements.refund_invoice }, retry: { attempts: 2, maxIntervalSeconds: 1 } }),
+    { type: 'http' as const, name: 'exporter', url: 'https://exporter.example.com/', headers: {}, timeoutSeconds: 30, retry: { attempts: 2, maxIntervalSeconds: 1 } },
+  ];
 
   before(async () => {
     targetDb = await freshDatabase();
@@ -55,11 +63,7 @@ describe('the postgres executor runs one named statement once, on a second real 
       create table effects(note text);
       create table typed(t text, i int, b bigint, n numeric, f bool, u uuid, ts timestamptz, j jsonb);`);
     slowSink = await startSlowSink();
-    const targets = staticTargets([
-      postgresTarget({ name: 'billing-db', url: `\${env:${ENV}}`, statements: statements as never, timeoutSeconds: 60 }),
-      postgresTarget({ name: 'down-db', url: `\${env:${DOWN_ENV}}`, statements: { refund_invoice: statements.refund_invoice }, retry: { attempts: 2, maxIntervalSeconds: 1 } }),
-      { type: 'http', name: 'exporter', url: 'https://exporter.example.com/', headers: {}, timeoutSeconds: 30, retry: { attempts: 2, maxIntervalSeconds: 1 } },
-    ]);
+    targets = staticTargets(configured());
     stack = await startStack({ policy, targets, env: { INTERLOCK_HTTP_ALLOW_PRIVATE: slowSink.hostPort } });
   });
   after(async () => {
@@ -167,6 +171,30 @@ describe('the postgres executor runs one named statement once, on a second real 
     const failed = events!.find((e) => e.activityTaskFailedEventAttributes)!;
     assert.equal(failed.activityTaskFailedEventAttributes!.retryState, 4, 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED: retried, then out of the target\'s two attempts');
     assert.ok(!JSON.stringify(done).includes(SECRET));
+  });
+
+  test("a statement that outruns its target's timeout is stopped by statement_timeout and fails, rolled back", async () => {
+    const a = await stack.submit(BOT, { action: 'pg.slow', resource: 'r', execute: pgExecute('slow', [], 'impatient-db') });
+    const done = await waitDone(a.id);
+    assert.equal(done.status, 'failed');
+    assert.match(done.result.error, /statement "slow" ran longer than the target's timeout \(1 s\) and was rolled back/);
+    assert.deepEqual(await ledger(a.id), []);
+  });
+
+  test('a statement edited in targets.yaml after its approval is not run: the approval was for the old SQL', async () => {
+    const a = await stack.submit(BOT, { action: 'billing.refund', resource: 'billing://invoices/inv_3', execute: pgExecute('refund_invoice', ['inv_3']) });
+    await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
+    targets.set(configured({ ...statements, refund_invoice: { sql: "update invoices set status = 'void' where id = $1", params: ['text'] } }));
+    try {
+      await stack.call(BOB, 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
+      const done = await waitDone(a.id);
+      assert.equal(done.status, 'failed');
+      assert.match(done.result.error, /was changed in targets.yaml after it was approved; not run/);
+      assert.equal((await db.query("select status from invoices where id = 'inv_3'")).rows[0].status, 'open');
+      assert.deepEqual(await ledger(a.id), []);
+    } finally {
+      targets.set(configured());
+    }
   });
 
   test('a cancel while `select pg_sleep(30)` runs stops the backend: cancelled, rolled back, no ledger row', async () => {
