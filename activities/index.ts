@@ -6,7 +6,7 @@ import type { Db } from '../db';
 import type { Metrics } from '../observability';
 import type { PrivateAllowList, Resolve } from '../network';
 import { createEvaluatePolicy, type PolicySource } from './evaluate-policy';
-import { executorFor, httpExecutor, type ExecutorDeps } from '../executors';
+import { executorFor, httpExecutor, type ExecutionPlan, type ExecutorDeps } from '../executors';
 import { createReportFailClosed } from './fail-closed';
 import type { Channel } from '../channels/types';
 import { createNotifyActivity } from './notify';
@@ -53,7 +53,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The name histories recorded before the executor seam; new workflows call runExecutor. */
     executeHttp,
     /** The one activity new workflows call to run an approved action: the registry's executor for `execute.type`. */
-    runExecutor: async function runExecutor(input: { actionId: string; execute: Execute }): Promise<ActionResult> {
+    runExecutor: async function runExecutor(input: { actionId: string; execute: Execute; plan?: ExecutionPlan }): Promise<ActionResult> {
       let run;
       try {
         run = runnerFor(input.execute.type);

@@ -11,7 +11,7 @@ import type { AuditEvent } from '../domain/audit-event';
 import { canonicalIdentity } from '../domain/identity';
 import type { Principal } from '../domain/principal';
 import { isSettled, isTerminal } from '../domain/status';
-import { executorFor } from '../executors';
+import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
 import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
@@ -61,6 +61,9 @@ export class ActionCore {
     if (refused.length > 0) throw codedRefusal(refused);
     const location = executor.locate?.(input.submission.execute, targets);
     if (location) input.executeTarget = location;
+    // The target's timeout and retry schedule (and a statement's SQL) as approved: a later edit of targets.yaml changes neither.
+    const plan = executionPlan(input.submission.execute, targets);
+    if (plan) input.execution = plan;
     const hash = executeHash(input.submission.execute);
     if (hash) input.executeHash = hash;
     const policy = this.services.policy.current();

@@ -10,6 +10,7 @@ import type { ActionResult } from '../domain/action';
 import { redactSecretParams, secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
 import { placeHttp, resolveRefs, systemSources, UnresolvedReference, type HttpPlacement, type ReferenceSources, type TargetSource } from '../targets';
+import { whileHeartbeating } from './heartbeat';
 import type { ExecuteProblem, Executor } from './types';
 
 export const HttpExecuteSchema = Type.Object(
@@ -147,19 +148,22 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
     // One agent per call: its lookup knows whether this host:port is allow-listed, and no connection outlives the call.
     const dispatcher = new Agent({ connect: allowed ? {} : { lookup: guardedLookup(resolve, (r) => (refused = r), 'target') } });
     try {
-      const response = await fetch(placed.url, {
-        method: execute.method ?? 'POST',
-        headers,
-        body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
-        signal: AbortSignal.timeout(timeoutSeconds * 1000),
-        redirect: 'manual',
-        dispatcher,
-      }).catch((err: unknown) => {
-        if (refused) throw targetNotAllowed(placed.url, refused);
-        // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
-        const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
-        throw ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
-      });
+      // Heartbeating while the request is open; a cancel aborts it.
+      const response = await whileHeartbeating(timeoutSeconds * 1000, (signal) =>
+        fetch(placed.url, {
+          method: execute.method ?? 'POST',
+          headers,
+          body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
+          signal,
+          redirect: 'manual',
+          dispatcher,
+        }).catch((err: unknown) => {
+          if (refused) throw targetNotAllowed(placed.url, refused);
+          // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
+          const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
+          throw ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
+        }),
+      );
       // Read a little past the limit, so a secret cut by it is still whole when redacted.
       const answer = await readBounded(response, MAX_OUTPUT_BYTES + Math.max(0, ...secrets.map((s) => Buffer.byteLength(s))));
       const output = truncate(redact(answer.text), answer.more);

@@ -1,12 +1,14 @@
 import { Type } from 'typebox';
 import { httpExecutor } from './http';
 import { noneExecutor } from './none';
+import { postgresExecutor } from './postgres';
 import type { ExecuteOf, Executor } from './types';
 
 /** Every executor, one line each: adding one is its file plus a line here; the workflow does not change. */
 export const EXECUTORS = [
   noneExecutor,
   httpExecutor,
+  postgresExecutor,
 ] as const;
 
 /** The submission's `execute` object: one of the registry's schemas, chosen by `type`. */

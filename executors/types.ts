@@ -4,7 +4,7 @@ import type { Db } from '../db';
 import type { ActionResult } from '../domain/action';
 import type { Resolve } from '../network';
 import type { ErrorCode } from '../core/errors';
-import type { ReferenceSources, TargetSet, TargetSource } from '../targets';
+import type { ReferenceSources, RetrySchedule, TargetSet, TargetSource } from '../targets';
 
 /** One reason an executor would not run a submission's `execute` as given; refuses the submission with 422 and `code`. */
 export interface ExecuteProblem {
@@ -36,6 +36,18 @@ export interface ExecuteLocation {
   setByTarget?: string[];
 }
 
+/**
+ * How the workflow runs one execution, fixed at submission from the target (no secret in it): the activity's
+ * timeout and retry schedule, and for a named statement the SQL approvers saw, so a later edit of targets.yaml
+ * cannot change what an approval runs.
+ */
+export interface ExecutionPlan {
+  target: string | null;
+  timeoutSeconds: number;
+  retry: RetrySchedule;
+  statement?: { name: string; sql: string; params: string[] };
+}
+
 /** How an approved action's `execute` object is run, checked and shown: one per `execute.type`. */
 export interface Executor<E extends { type: string } = { type: string }> {
   readonly type: E['type'];
@@ -53,7 +65,7 @@ export interface Executor<E extends { type: string } = { type: string }> {
    */
   describe(execute: E): { summary: string; fields: { label: string; value: string }[] };
   /** The activity that runs it; throws ApplicationFailure (retryable or not) with details {httpStatus?, output?}. */
-  createActivity(deps: ExecutorDeps): (input: { actionId: string; execute: E }) => Promise<ActionResult>;
+  createActivity(deps: ExecutorDeps): (input: { actionId: string; execute: E; plan?: ExecutionPlan }) => Promise<ActionResult>;
 }
 
 /** The `execute` object type an executor takes. */

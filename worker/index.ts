@@ -44,6 +44,8 @@ export async function startWorker(services: Services, opts: { address: string; t
     workflowBundle: await workflowBundle(),
     activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, targets: services.targets, channels: opts.channels, metrics: services.metrics }),
     shutdownGraceTime: '10s',
+    // Executors heartbeat every second; flushed at most a second apart, a cancel reaches a running execution within about that.
+    maxHeartbeatThrottleInterval: '1s',
   });
   const done = worker.run().finally(async () => {
     if (!opts.connection) await connection.close().catch(() => {});

@@ -28,6 +28,13 @@ export interface Transition {
   change?: Partial<ActionChange>;
 }
 
+/** Who cancelled a running execution, why, and when. */
+export interface CancelRequest {
+  principal: string;
+  reason: string | null;
+  at: string;
+}
+
 /** A step that could not be made after its bounded retries. */
 export interface Fault {
   activity: string;
@@ -46,6 +53,14 @@ export class ActionState {
   fault: Fault | null = null;
   /** Whether the trail holds the approval: an approval it could not record is no approval. */
   approvalRecorded = false;
+  /** Whether the execution runs in a scope a cancel can stop (actions submitted with a plan). */
+  executionCancellable = false;
+  /** While an execution that can be cancelled runs: cancels its activity (the executor is told and reports). */
+  stopExecution: (() => void) | null = null;
+  /** A cancel accepted while executing; the execution's outcome decides what it became. */
+  cancelRequest: CancelRequest | null = null;
+  /** Set once the execution's outcome is in the trail (or could not be): a cancel waiting on it may answer. */
+  executionClosed = false;
   private eventNo = 0;
   private version = 0;
   private chain: Promise<void> = Promise.resolve();

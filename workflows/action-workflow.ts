@@ -137,14 +137,24 @@ function registerHandlers(a: ActionState): void {
   setHandler(
     cancelUpdate,
     async ({ principal, reason }) => {
+      if (state.status === 'executing') {
+        // The executor is told and reports; the answer is what the action became (cancelled, or done first).
+        a.cancelRequest = { principal, reason: reason ?? null, at: a.now() };
+        a.stopExecution?.(); // not yet started: runExecution sees the request and does not start it
+        await condition(() => a.executionClosed);
+        return a.snapshot();
+      }
       await a.transition({ status: 'cancelled', reason: `cancelled by ${principal}${reason ? `: ${reason}` : ''}`, events: [{ type: 'action.cancelled', actor: principal, data: { reason: reason ?? null } }], notify: ['closed'] });
       return a.snapshot();
     },
     {
       validator: ({ principal, isAdmin }) => {
         if (!sameIdentity(principal, requester.id) && !isAdmin) throw refuse(Refusal.notAllowed, `only the requester or an admin may cancel ${id}`);
-        if (isTerminal(state.status) || state.status === 'executing' || (state.status === 'approved' && state.execute.type !== 'none')) {
-          throw refuse(Refusal.actionClosed, `action ${id} is ${state.status} and can no longer be cancelled`);
+        // While executing, only an execution that runs in a cancellable scope (its plan's) can be stopped, and once.
+        const stoppable = state.status === 'executing' && a.executionCancellable && a.cancelRequest === null;
+        if (isTerminal(state.status) || (state.status === 'executing' && !stoppable) || (state.status === 'approved' && state.execute.type !== 'none')) {
+          const why = a.cancelRequest ? `; ${a.cancelRequest.principal} already asked to cancel it` : '';
+          throw refuse(Refusal.actionClosed, `action ${id} is ${state.status} and can no longer be cancelled${why}`);
         }
       },
     },

@@ -1,5 +1,6 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { ExecutionPlan } from '../executors/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -17,6 +18,31 @@ export const { runExecutor, executeHttp } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['HttpClientError', 'ExecutorMisconfigured', 'TargetNotAllowed'] },
 });
+
+/** A killed worker's attempt is retried after this, not after the whole target timeout; executors heartbeat every second. */
+export const EXECUTION_HEARTBEAT_TIMEOUT = '10s';
+/** Connecting and the ledger's own statements, on top of the target's timeout for the operation itself. */
+const EXECUTION_MARGIN_SECONDS = 10;
+
+/**
+ * `runExecutor` with the options the target set at submission: its timeout and retry schedule, a short heartbeat
+ * timeout, and a cancel that waits for the executor to report what it stopped (or that it had finished).
+ */
+export function plannedExecutor(plan: ExecutionPlan): Activities['runExecutor'] {
+  const maxInterval = Math.max(1, plan.retry.maxIntervalSeconds);
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${plan.timeoutSeconds + EXECUTION_MARGIN_SECONDS}s`,
+    heartbeatTimeout: EXECUTION_HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: `${Math.min(1, maxInterval)}s`,
+      backoffCoefficient: 2,
+      maximumInterval: `${maxInterval}s`,
+      maximumAttempts: Math.max(1, plan.retry.attempts),
+      nonRetryableErrorTypes: ['HttpClientError', 'ExecutorMisconfigured', 'TargetNotAllowed', 'SqlError', 'StatementChanged'],
+    },
+  }).runExecutor;
+}
 
 export const { notifyActionChange } = proxyActivities<Activities>({
   startToCloseTimeout: '20s',

@@ -1,8 +1,8 @@
-import { condition, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { ActionResult } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
-import { SYSTEM, type ActionState } from './action-state';
-import { executeHttp, runExecutor } from './activities';
+import { SYSTEM, type ActionState, type CancelRequest } from './action-state';
+import { executeHttp, plannedExecutor, runExecutor } from './activities';
 
 const DEFAULT_GRANT_SECONDS = 3600;
 
@@ -12,28 +12,64 @@ export const Patch = {
   executorSeam: 'executor-seam',
   /** A gate-mode grant window that closes without a result is recorded (`grant.expired`). */
   grantLapseAudited: 'grant-lapse-audited',
+  /** The executor runs with the options of its target's plan (timeout, retries, heartbeat) in a scope a cancel can stop. */
+  executionPlan: 'execution-plan',
 } as const;
 
 /** Runs the approved operation with the executor its `execute.type` names, and records what it answered. */
 export async function runExecution(a: ActionState): Promise<void> {
-  const { id, submission } = a.input;
+  const { id, submission, execution: plan } = a.input;
   const { type, ...fields } = a.action.execute;
-  await a.transition({ status: 'executing', reason: null, events: [{ type: 'execution.started', actor: SYSTEM, data: { executor: type, ...fields } }] });
-  let result: ActionResult;
+  // Actions submitted with a plan run on their target's options and can be cancelled while they run.
+  const planned = plan !== undefined && patched(Patch.executionPlan);
+  a.executionCancellable = planned;
+  await a.transition({ status: 'executing', reason: null, events: [{ type: 'execution.started', actor: SYSTEM, data: { executor: type, ...fields, ...(planned ? { plan } : {}) } }] });
   try {
-    const run = type === 'http' && !patched(Patch.executorSeam) ? executeHttp : runExecutor;
-    result = await run({ actionId: id, execute: submission.execute as never });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string; details?: unknown[] } }).cause;
-    const details = (cause?.details?.[0] ?? {}) as { httpStatus?: number; output?: string };
-    result = { status: 'failed', httpStatus: details.httpStatus, output: details.output, error: cause?.message ?? String(err) };
+    let result: ActionResult;
+    try {
+      if (planned) {
+        if (a.cancelRequest) return await recordCancelled(a, a.cancelRequest, null); // cancelled while execution.started was written
+        const scope = new CancellationScope();
+        a.stopExecution = () => scope.cancel();
+        result = await scope.run(() => plannedExecutor(plan)({ actionId: id, execute: submission.execute as never, plan }));
+      } else {
+        const run = type === 'http' && !patched(Patch.executorSeam) ? executeHttp : runExecutor;
+        result = await run({ actionId: id, execute: submission.execute as never });
+      }
+    } catch (err) {
+      if (a.cancelRequest && isCancellation(err)) return await recordCancelled(a, a.cancelRequest, err);
+      const cause = (err as { cause?: { message?: string; details?: unknown[] } }).cause;
+      const details = (cause?.details?.[0] ?? {}) as { httpStatus?: number; output?: string };
+      result = { status: 'failed', httpStatus: details.httpStatus, output: details.output, error: cause?.message ?? String(err) };
+    } finally {
+      a.stopExecution = null;
+    }
+    a.action.result = result;
+    const late = a.cancelRequest;
+    const failedReason = result.error ?? `HTTP ${result.httpStatus}`;
+    await a.transition({
+      status: result.status,
+      // A cancel that arrived after the operation finished changes nothing; the reason says it came too late.
+      reason: late ? `cancel requested by ${late.principal} arrived after the operation had ${result.status === 'succeeded' ? 'succeeded' : `failed (${failedReason})`}` : result.status === 'failed' ? failedReason : null,
+      events: [{ type: result.status === 'succeeded' ? 'execution.succeeded' : 'execution.failed', actor: SYSTEM, data: { executor: type, ...result, ...(late ? { cancelRequested: late } : {}) } }],
+      notify: ['result'],
+    });
+  } finally {
+    a.executionClosed = true;
   }
-  a.action.result = result;
+}
+
+/** The executor stopped on a cancel: `cancelled`, with what the executor reported (stopped, rolled back, aborted). */
+async function recordCancelled(a: ActionState, req: CancelRequest, err: unknown): Promise<void> {
+  const cancelled = (err as { cause?: { details?: unknown[] } } | null)?.cause;
+  const report = (cancelled?.details?.[0] ?? {}) as Record<string, unknown>;
+  // The server keeps a cancelled activity's details, not its message: executors put what they did in `details[0].message`.
+  const said = err === null ? 'the executor had not started' : typeof report.message === 'string' ? report.message : 'the executor was stopped before it reported anything';
   await a.transition({
-    status: result.status,
-    reason: result.status === 'failed' ? (result.error ?? `HTTP ${result.httpStatus}`) : null,
-    events: [{ type: result.status === 'succeeded' ? 'execution.succeeded' : 'execution.failed', actor: SYSTEM, data: { executor: type, ...result } }],
-    notify: ['result'],
+    status: 'cancelled',
+    reason: `cancelled by ${req.principal} while executing${req.reason ? `: ${req.reason}` : ''}; ${said}`,
+    events: [{ type: 'action.cancelled', actor: req.principal, data: { reason: req.reason, duringExecution: true, executor: a.action.execute.type, executorReported: { ...report, message: said } } }],
+    notify: ['closed'],
   });
 }
 

@@ -15,7 +15,7 @@ export function initialAction(input: ActionWorkflowInput): Action {
     onBehalfOf: sub.onBehalfOf,
     context: sub.context,
     // Another executor's `execute` is shown as submitted (its schema admits only its own fields).
-    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', ...httpPlace(input), ...bodyOf(sub.execute) } : { ...sub.execute },
+    execute: sub.execute.type === 'http' ? { type: 'http', method: sub.execute.method ?? 'POST', ...httpPlace(input), ...bodyOf(sub.execute) } : { ...sub.execute, ...sqlOf(input) },
     breakGlass: sub.breakGlass,
     status: 'evaluating',
     decision: null,
@@ -42,6 +42,11 @@ function httpPlace(input: ActionWorkflowInput): { target?: string; path?: string
     url: where.url ?? execute.url,
     ...(where.setByTarget && where.setByTarget.length > 0 ? { setByTarget: where.setByTarget } : {}),
   };
+}
+
+/** The SQL of a postgres action's statement as it was approved (from the plan), so approvers read what will run. */
+function sqlOf(input: ActionWorkflowInput): { sql?: string } {
+  return input.execution?.statement ? { sql: input.execution.statement.sql } : {};
 }
 
 /** Everything the request will carry besides method and URL, so approvers see exactly what is sent. */

@@ -3,6 +3,7 @@ import type { Action, Execute, Submission } from '../domain/action';
 import type { ExecuteLocation } from '../executors/types';
 import type { PolicyDecision } from '../domain/decision';
 import type { Principal } from '../domain/principal';
+import type { ExecutionPlan } from '../executors/types';
 
 export const WORKFLOW_TYPE = 'actionWorkflow';
 
@@ -22,6 +23,8 @@ export interface ActionWorkflowInput {
   decision?: PolicyDecision;
   /** The target of targets.yaml the `execute` runs against, as the API located it at submission (absent: none, or older histories). */
   executeTarget?: ExecuteLocation;
+  /** How the executor runs (timeout, retries, the approved SQL), fixed at submission from the target; absent in older histories and for gate mode. */
+  execution?: ExecutionPlan;
 }
 
 export interface DecideInput {

@@ -11,6 +11,7 @@ import type { Channel } from '../../channels';
 import { createSlackIntegration, type SlackIntegration } from '../../channels/slack';
 import { openServices, type Services } from '../../services';
 import { startWorker, type RunningWorker } from '../../worker';
+import type { TargetSource } from '../../targets/types';
 import { freshDatabase } from './database';
 
 export interface StackOptions {
@@ -28,6 +29,8 @@ export interface StackOptions {
   slack?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionCore, services: Services, temporal: Client) => Promise<void>;
+  /** Instead of a targets.yaml text: targets given as data (they can be changed while the stack runs). */
+  targetSource?: TargetSource;
 }
 
 export interface TestStack {
@@ -98,6 +101,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const lines = opts.logLines;
   const log = lines ? createLogger({ level: 'debug', pretty: false, destination: { write: (line) => void lines.push(line) } }) : createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
   const services = await openServices(config, log);
+  if (opts.targetSource) services.targets = opts.targetSource as Services['targets'];
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });

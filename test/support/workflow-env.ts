@@ -59,7 +59,7 @@ export async function startTestbed(): Promise<Testbed> {
   const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, INDEXED_VALUE_TYPE_KEYWORD]));
   await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
   const taskQueue = `wf-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: dispatching() });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: dispatching(), maxHeartbeatThrottleInterval: '1s' }); // as worker/ does
   const running = worker.run();
   return {
     env,

@@ -56,7 +56,7 @@ test('the OpenAPI document shows the submission execute as the registry union', 
   assert.equal(res.statusCode, 200);
   const body = res.json().paths['/v1/actions'].post.requestBody.content['application/json'].schema;
   const types = body.properties.execute.anyOf.map((s: { properties: { type: { const?: string; enum?: string[] } } }) => s.properties.type.const ?? s.properties.type.enum?.[0]);
-  assert.deepEqual(types, ['none', 'http']);
+  assert.deepEqual(types, ['none', 'http', 'postgres']);
 });
 
 test("an executor's own execute fields reach the Action's response (the response schema names only http's)", async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../core';
-import { httpExecutor } from '../../executors';
+import { httpExecutor, NO_TARGETS } from '../../executors';
 import { parseAllowList } from '../../network';
 import { parseTargets } from '../../targets';
 
