@@ -2,6 +2,7 @@
 import { AuditWriter } from '../audit';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
+import { GrantKeys } from '../grants';
 import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { PolicyStore } from '../policy';
@@ -15,6 +16,8 @@ export interface Services {
   audit: AuditWriter;
   policy: PolicyStore;
   principals: PrincipalsStore;
+  /** The keys gate-mode grants are signed with (the API signs them on read; the worker never does). */
+  grants: GrantKeys;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
     policy.start();
   }
   const audit = new AuditWriter(database.db);
+  const grants = GrantKeys.load(config); // a bad key stops start-up, not the first approval
   return {
     config,
     log,
@@ -38,6 +42,7 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
     audit,
     policy,
     principals,
+    grants,
     async close() {
       policy.stop();
       principals.stop();
