@@ -13,8 +13,8 @@ export class GrantVerificationError extends Error {
 }
 
 export interface GrantExpectation {
-  /** The Interlock public URL (`iss`); required so a grant from another deployment is refused. */
-  issuer: string;
+  /** The Interlock public URL (`iss`): a grant from another deployment is refused. Left out, `iss` is not checked. */
+  issuer?: string;
   /** When given, the grant must be for exactly these params (the same canonical hash). */
   params?: Record<string, unknown>;
   /** When given, the grant must be for this action name (`act`), resource (`res`), environment (`env`) or action id (`sub`). */
@@ -33,7 +33,7 @@ const REQUIRED = ['iss', 'sub', 'jti', 'iat', 'exp', 'act', 'res', 'env', 'ph'];
 export async function checkGrant(token: string, keys: JWTVerifyGetKey, expect: GrantExpectation): Promise<GrantClaims> {
   let claims: GrantClaims;
   try {
-    const verified = await jwtVerify(token, keys, { algorithms: ['EdDSA'], issuer: expect.issuer, requiredClaims: REQUIRED });
+    const verified = await jwtVerify(token, keys, { algorithms: ['EdDSA'], ...(expect.issuer === undefined ? {} : { issuer: expect.issuer }), requiredClaims: REQUIRED });
     claims = verified.payload as unknown as GrantClaims;
   } catch (err) {
     // jose checks the signature before the claims: an expired grant here is one we (or a key we publish) signed.
@@ -75,7 +75,7 @@ const remoteSets = new Map<string, JWTVerifyGetKey>();
  * Offline, a target learns that the grant was issued and what for, not whether it was already redeemed: that is
  * `POST /v1/grants/redeem`, which the requester calls once; a target that must refuse a second use remembers `jti` until `exp`.
  */
-export async function verifyGrant(token: string, opts: GrantExpectation & { jwksUrl?: string; jwks?: JSONWebKeySet }): Promise<GrantClaims> {
+export async function verifyGrant(token: string, opts: GrantExpectation & { issuer: string; jwksUrl?: string; jwks?: JSONWebKeySet }): Promise<GrantClaims> {
   let keys: JWTVerifyGetKey;
   if (opts.jwks) keys = createLocalJWKSet(opts.jwks);
   else if (opts.jwksUrl) {
