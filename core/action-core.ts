@@ -125,7 +125,8 @@ export class ActionCore {
   }
 
   /** What `caller` sees of an action it may read: the grant's token for the requester only. */
-  private shown(caller: Principal, action: Action): Promise<Action> {
+  private async shown(caller: Principal, action: Action): Promise<Action> {
+    if (!action.grant) return action;
     return withGrantFor(caller, action, this.services.grants, this.services.config.publicUrl);
   }
 

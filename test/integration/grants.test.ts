@@ -153,6 +153,15 @@ describe('signed single-use grants', () => {
     assert.deepEqual(Object.keys(final.grant).sort(), ['expiresAt', 'redeemedAt'], 'a lapsed grant is no longer handed out');
   });
 
+  test('the OpenAPI document describes both routes, the redemption with its refusal statuses', async () => {
+    const doc = (await stack.call(null, 'GET', '/docs/json')).body;
+    const redeemDoc = doc.paths['/v1/grants/redeem'].post;
+    for (const status of ['200', '401', '403', '409']) assert.ok(redeemDoc.responses[status], status);
+    assert.deepEqual(Object.keys(redeemDoc.requestBody.content['application/json'].schema.properties).sort(), ['grant', 'params']);
+    assert.ok(doc.paths['/.well-known/jwks.json'].get.responses['200']);
+    assert.equal(doc.paths['/.well-known/jwks.json'].get.security, undefined, 'open, like /healthz');
+  });
+
   test('the development key lives under the data dir, readable by its owner only', () => {
     const file = path.join(stack.services.config.dataDir, DEV_GRANT_KEY_FILE);
     assert.equal(statSync(file).mode & 0o777, 0o600);
