@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../worker';
 import { cancelUpdate, getActionQuery, redeemGrantUpdate, Refusal, reportResultUpdate } from '../../workflows/messages';
 import { decision, gate, human, notifiedOf, refused, requester, suiteTestbed, until, vote, withWorker, workflowInput } from '../support/workflow-env';
 
@@ -8,6 +10,9 @@ const T = { timeout: 60_000 };
 const HASH = `sha256:${'a'.repeat(64)}`;
 
 const bed = suiteTestbed();
+
+/** A finished run's history replays on the current code: the new paths are deterministic (uuid4, patched in a handler). */
+const replays = async (h: { fetchHistory: () => Promise<any> }) => Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await h.fetchHistory());
 
 /** Holds the workflow open at its last notification, so a late update meets the closed window, not a finished workflow. */
 const holdingResult = (held: ReturnType<typeof gate>) => (r: { notified: unknown[] }) => ({
@@ -63,6 +68,7 @@ describe('a gate-mode grant', () => {
       const types = run.eventTypes();
       assert.deepEqual(types.slice(types.indexOf('grant.issued')), ['grant.issued', 'grant.redeemed', 'execution.started', 'execution.succeeded']);
       assert.deepEqual(run.events().find((e) => e.type === 'grant.redeemed')!.data.paramsHash, HASH);
+      await replays(h as never);
     });
   });
 
@@ -80,6 +86,7 @@ describe('a gate-mode grant', () => {
       assert.ok(Date.parse(final.updatedAt) >= Date.parse(expiresAt), 'failed when the window closed, not before');
       assert.equal(run.eventTypes().at(-1), 'execution.failed');
       assert.ok(!run.eventTypes().includes('grant.expired'));
+      await replays(h as never);
     });
   });
 
