@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
+import { recordKeyRotation } from '../grants';
 import { principalForToken } from '../identity';
 import type { Services } from '../services';
 import { ApiError, ErrorCode, ErrorSchema, fromCore } from './errors';
@@ -12,6 +13,7 @@ import { withOptionalBodies } from './openapi';
 import { authPlugin, type TokenLookup } from './plugins/auth';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
+import { grantRoutes, jwksRoutes } from './routes/grants';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
 import { validatorCompiler } from './validation';
@@ -27,8 +29,8 @@ export interface ApiOptions {
   extend?: (app: FastifyInstance, core: ActionCore) => Promise<void>;
 }
 
-/** What the API itself reads of the process's services: no audit writer (the core writes through the workflow). */
-export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets'>;
+/** What the API itself reads of the process's services; its own audit writes are refused grants and key rotations (the rest goes through the workflow). */
+export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets' | 'grants' | 'audit'>;
 
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
 export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {
@@ -81,6 +83,11 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   await app.register(actionRoutes, { services, actions });
   await app.register(auditRoutes, { services });
   await app.register(policyRoutes, { actions });
+  await app.register(grantRoutes, { services, actions });
+  await app.register(jwksRoutes, { services });
+  // The API signs grants, so it is the process that notices (and audits, once) a new signing key.
+  const rotated = services.grants.persistent ? await recordKeyRotation(services.database.db, services.audit, services.grants) : null;
+  if (rotated) services.log.warn(rotated, 'grant signing key rotated');
   if (extend) {
     await app.register(async (open) => {
       open.addHook('onRequest', app.openAccess);

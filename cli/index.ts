@@ -5,6 +5,7 @@ import { auditCommand } from './audit';
 import { decideCommand, getCommand } from './decide';
 import { processIo, type CliIo } from './io';
 import { policyCommand } from './policy';
+import { grantCommand } from './grant';
 import { execCommand, submitCommand } from './submit';
 import { tokenCommand } from './token';
 
@@ -12,7 +13,8 @@ const USAGE = `usage: interlock <command>
   token create <principal-id>             print a new API token (only its hash is stored)
   token revoke <token-id>                 end a token (its id is printed when it is created)
   submit --action A --resource R [--env E] [--param k=v ...] [--justification J] [--on-behalf-of P] [--wait]
-  exec --action A --resource R [...] -- <command...>   run the command only after approval
+  exec --action A --resource R [...] -- <command...>   run the command only after approval (redeems its grant first)
+  grant verify <token> [--issuer URL] [--param k=v ...] check a grant offline against the server's published keys
   decide <action-id> approve|deny [--comment C]         vote as the token's principal
   get <action-id>                                       the Action as JSON
   policy check|test|replay [file] [--since 7d]
@@ -33,6 +35,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await execCommand(rest, io);
       case 'decide':
         return await decideCommand(rest, io);
+      case 'grant':
+        return await grantCommand(rest, io);
       case 'get':
         return await getCommand(rest, io);
       case 'policy':

@@ -8,13 +8,19 @@ import { isSettled } from '../domain/status';
 
 const SUBMIT_FLAGS = ['action', 'resource', 'env', 'param', 'justification', 'on-behalf-of', 'idempotency-key', 'wait', 'timeout', 'json', 'context'];
 
-function submissionFrom(args: ParsedArgs) {
+/** `--param k=v ...` as the params object (values typed as parseValue says). */
+export function paramsFrom(args: ParsedArgs): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const kv of args.flags.get('param') ?? []) {
     const at = kv.indexOf('=');
     if (at <= 0) throw new UsageError(`--param "${kv}" must be key=value`);
     params[kv.slice(0, at)] = parseValue(kv.slice(at + 1));
   }
+  return params;
+}
+
+function submissionFrom(args: ParsedArgs) {
+  const params = paramsFrom(args);
   const context: Record<string, unknown> = {};
   for (const kv of args.flags.get('context') ?? []) {
     const at = kv.indexOf('=');
@@ -101,18 +107,48 @@ export async function execCommand(argv: string[], io: CliIo): Promise<number> {
     io.err(`not running the command: ${describe(action)}`);
     return 1;
   }
-  io.err(`approved; running: ${args.rest.join(' ')}`);
+  // The grant is consumed before anything runs: with the params as submitted (secret values included, which the
+  // Action shows redacted), so a second run of this approval, or one with other params, is refused.
+  const grant = action.grant?.token;
+  if (!grant) {
+    io.err(`not running the command: ${action.id} is approved but carries no grant to redeem (is the server older than signed grants?)`);
+    return 1;
+  }
+  action = await client.request<Action>('POST', '/v1/grants/redeem', { grant, params: paramsFrom(args) });
+  io.err(`${action.id}  grant redeemed; running: ${args.rest.join(' ')}`);
   const started = Date.now();
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(args.rest[0], args.rest.slice(1), { stdio: 'inherit', env: io.env });
-    child.on('error', (err) => {
-      io.err(`cannot run ${args.rest[0]}: ${err.message}`);
-      resolve(127);
+  const run = await runCommand(args.rest, io);
+  const status = run.code === 0 ? 'succeeded' : 'failed';
+  await client.request('POST', `/v1/actions/${action.id}/result`, { status, output: { exitCode: run.code, command: args.rest, durationMs: Date.now() - started, stdout: run.stdout, stderr: run.stderr } });
+  io.err(`${action.id}  ${status} (exit ${run.code}), reported`);
+  return run.code;
+}
+
+/** How much of each stream the result keeps: its last bytes, where a failure usually says why. */
+const OUTPUT_TAIL_BYTES = 4096;
+
+/** Runs the command with its output passed through, keeping the tail of each stream for the result. */
+function runCommand(argv: string[], io: CliIo): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const tails = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+    const keep = (name: 'stdout' | 'stderr', chunk: Buffer) => {
+      const joined = Buffer.concat([tails[name], chunk]);
+      tails[name] = joined.subarray(Math.max(0, joined.length - OUTPUT_TAIL_BYTES));
+    };
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', 'pipe', 'pipe'], env: io.env });
+    child.stdout.on('data', (d: Buffer) => {
+      process.stdout.write(d);
+      keep('stdout', d);
     });
-    child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      keep('stderr', d);
+    });
+    const done = (code: number) => resolve({ code, stdout: tails.stdout.toString('utf8'), stderr: tails.stderr.toString('utf8') });
+    child.on('error', (err) => {
+      io.err(`cannot run ${argv[0]}: ${err.message}`);
+      done(127);
+    });
+    child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1)));
   });
-  const status = code === 0 ? 'succeeded' : 'failed';
-  await client.request('POST', `/v1/actions/${action.id}/result`, { status, output: { exitCode: code, command: args.rest, durationMs: Date.now() - started } });
-  io.err(`${action.id}  ${status} (exit ${code}), reported`);
-  return code;
 }

@@ -30,6 +30,8 @@ export interface Config {
   httpAllowPrivate: PrivateAllowList;
   slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
   auditSigningKey: string | undefined;
+  /** PEM Ed25519 key(s) grants are signed with, the first signing (INTERLOCK_GRANT_SIGNING_KEY); unset: a key under the data dir. */
+  grantSigningKey: string | undefined;
   /** Verifies checkpoints; when unset, the public half of the signing key is used. */
   auditPublicKey: string | undefined;
   /** How often the head is signed when it moved; 0 turns the periodic checkpoint off. */
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
     auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
     auditPublicKey: env.INTERLOCK_AUDIT_PUBLIC_KEY || undefined,
+    grantSigningKey: env.INTERLOCK_GRANT_SIGNING_KEY || undefined,
     auditCheckpointSeconds: seconds(env, 'INTERLOCK_AUDIT_CHECKPOINT_INTERVAL', 60),
     migrateOnStart: flag(env, 'INTERLOCK_DB_MIGRATE', true),
     logLevel: env.LOG_LEVEL || 'info',

@@ -14,17 +14,19 @@ import { isSettled, isTerminal } from '../domain/status';
 import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
-import { cancelUpdate, decideUpdate, getActionQuery, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
+import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { canRead, isAdmin, isAuditor } from './access';
 import { ErrorCode, InterlockError, notFound } from './errors';
+import { redeemGrant } from './grant-redeem';
+import { withGrantFor } from './grant-view';
 import { oversizedParts } from './submission-size';
 import { codedRefusal, executeHash, normaliseSubmission, unknownOnBehalfOf } from './submission';
 import { updateError } from './update-errors';
 
 /** What the use cases read of the process's services. */
-export type CoreServices = Pick<Services, 'config' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets'>;
+export type CoreServices = Pick<Services, 'config' | 'log' | 'metrics' | 'database' | 'policy' | 'principals' | 'targets' | 'grants' | 'audit'>;
 
 /** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
 const UPDATE_DEADLINE_MS = 15_000;
@@ -105,7 +107,7 @@ export class ActionCore {
     } catch (err) {
       // Two requests with one key race: whichever starts the workflow second finds it started. Same action.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;
-      return { action: (await this.find(input.id)) ?? initialAction(input), replayed };
+      return { action: await this.shown(requester, (await this.find(input.id)) ?? initialAction(input)), replayed };
     }
     return { action: initialAction(input), replayed };
   }
@@ -126,7 +128,13 @@ export class ActionCore {
     const action = await this.find(id);
     // Someone who may not read an action learns nothing about it, not even that it exists.
     if (!action || !canRead(caller, action)) throw notFound(`action ${id}`);
-    return action;
+    return this.shown(caller, action);
+  }
+
+  /** What `caller` sees of an action it may read: the grant's token for the requester only. */
+  private async shown(caller: Principal, action: Action): Promise<Action> {
+    if (!action.grant) return action;
+    return withGrantFor(caller, action, this.services.grants, this.services.config.publicUrl);
   }
 
   /** Long poll: returns once the action is settled (terminal, or approved and awaiting a gate-mode caller). */
@@ -158,7 +166,8 @@ export class ActionCore {
     const rows = await this.db.select({ snapshot: actionsTable.snapshot, createdAt: actionsTable.createdAt, id: actionsTable.id }).from(actionsTable).where(and(...where)).orderBy(desc(actionsTable.createdAt), desc(actionsTable.id)).limit(limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map((r) => r.snapshot as unknown as Action), nextCursor: rows.length > limit && last ? encodeCursor(new Date(last.createdAt).toISOString(), last.id) : null };
+    const items = await Promise.all(page.map((r) => this.shown(caller, r.snapshot as unknown as Action)));
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(new Date(last.createdAt).toISOString(), last.id) : null };
   }
 
   /** A vote through the workflow's Update (and its validator), from any door; `via` names the door. Counted here, once. */
@@ -169,7 +178,7 @@ export class ActionCore {
         this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via }] }),
       );
       this.services.metrics.votes.inc({ via, result: 'accepted' });
-      return action;
+      return this.shown(caller, action);
     } catch (err) {
       this.services.metrics.votes.inc({ via, result: 'refused' });
       throw err;
@@ -178,12 +187,27 @@ export class ActionCore {
 
   async cancel(caller: Principal, id: string, reason: string | null): Promise<Action> {
     await this.get(caller, id);
-    return this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(cancelUpdate, { args: [{ principal: caller.id, isAdmin: isAdmin(caller), reason }] }));
+    return this.shown(caller, await this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(cancelUpdate, { args: [{ principal: caller.id, isAdmin: isAdmin(caller), reason }] })));
   }
 
   async reportResult(caller: Principal, id: string, status: 'succeeded' | 'failed', output: unknown): Promise<Action> {
     await this.get(caller, id);
-    return this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(reportResultUpdate, { args: [{ principal: caller.id, status, output }] }));
+    return this.shown(caller, await this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(reportResultUpdate, { args: [{ principal: caller.id, status, output }] })));
+  }
+
+  /** Gate mode: the requester consumes the action's grant once, with the params it was approved for; the action is then `executing`. */
+  async redeemGrant(caller: Principal, token: string, params: Record<string, unknown>): Promise<Action> {
+    const action = await redeemGrant(
+      {
+        services: this.services,
+        find: (id) => this.find(id),
+        redeem: (id, input) => this.update(id, () => this.temporal.workflow.getHandle(id).executeUpdate(redeemGrantUpdate, { args: [input] })),
+      },
+      caller,
+      token,
+      params,
+    );
+    return this.shown(caller, action);
   }
 
   /** The action's audit events, in order, for a caller who may read the action. */

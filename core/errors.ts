@@ -30,6 +30,14 @@ export const ErrorCode = {
   groupAlreadyCounted: 'group_already_counted',
   /** A result reported for an action that is not approved in gate mode. */
   notAwaitingResult: 'not_awaiting_result',
+  /** A grant that is not one Interlock signed for this action as it stands: forged, altered, another algorithm, unknown key. */
+  grantInvalid: 'grant_invalid',
+  /** A grant redeemed after its window closed. */
+  grantExpired: 'grant_expired',
+  /** A grant redeemed with params other than those approved (the hash differs from its `ph`). */
+  grantParamsMismatch: 'grant_params_mismatch',
+  /** A grant redeemed a second time (or after a result was reported). */
+  grantUsed: 'grant_used',
   /** Valid JSON with an invalid meaning (params over the limit, a missing justification, an output too large). */
   unprocessable: 'unprocessable',
   /** A submission's `onBehalfOf` names no principal in principals.yaml. */

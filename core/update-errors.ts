@@ -15,6 +15,9 @@ const REFUSAL_CODES: Record<Refusal, ErrorCode> = {
   [Refusal.actionClosed]: ErrorCode.actionClosed,
   [Refusal.groupAlreadyCounted]: ErrorCode.groupAlreadyCounted,
   [Refusal.notAwaitingResult]: ErrorCode.notAwaitingResult,
+  [Refusal.grantUsed]: ErrorCode.grantUsed,
+  [Refusal.grantExpired]: ErrorCode.grantExpired,
+  [Refusal.grantInvalid]: ErrorCode.grantInvalid,
 };
 
 /**

@@ -121,6 +121,17 @@ export const slackMessages = pgTable('slack_messages', {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
 });
 
+/**
+ * The grant signing key (its RFC 7638 kid) last seen signing, so a change of key is audited once as `key.rotated`
+ * however many API processes start with it; `version` counts the changes and names their events.
+ */
+export const grantSigningKeys = pgTable('grant_signing_keys', {
+  name: text('name').primaryKey(),
+  kid: text('kid').notNull(),
+  version: integer('version').notNull(),
+  changedAt: timestamp('changed_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
+});
+
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type ActionRow = typeof actions.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;

@@ -72,8 +72,27 @@ export const ResultSchema = Type.Object({
 });
 export type ActionResult = Static<typeof ResultSchema>;
 
-/** The Action object every GET returns. The workflow owns it; the API adds `links`. */
-export const ActionSchema = Type.Object({
+/**
+ * A gate-mode approval's grant. `token` is added on read, for the requester only; `jti` and `issuedAt` are what the
+ * workflow recorded to make it from (kept in its state and the projection, never shown by the API).
+ */
+export const GrantSchema = Type.Object({
+  token: Type.Optional(Type.String({ description: 'compact JWS (EdDSA); present for the requester only' })),
+  expiresAt: Type.String(),
+  redeemedAt: Type.Union([Type.String(), Type.Null()]),
+  jti: Type.Optional(Type.String()),
+  issuedAt: Type.Optional(Type.String()),
+});
+export type Grant = Static<typeof GrantSchema>;
+
+/** The grant as the API shows it: never the facts it is made from. */
+export const GrantViewSchema = Type.Object({
+  token: Type.Optional(Type.String({ description: 'compact JWS (EdDSA); present for the requester only' })),
+  expiresAt: Type.String(),
+  redeemedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const actionProperties = {
   id: Type.String(),
   action: Type.String(),
   resource: Type.String(),
@@ -99,5 +118,18 @@ export const ActionSchema = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   links: Type.Optional(Type.Object({ self: Type.String(), temporalUi: Type.String() })),
+};
+
+/** The Action as the workflow owns it (its state, the projection); the API adds `links`. */
+export const ActionSchema = Type.Object({
+  ...actionProperties,
+  /** Gate mode, once approved (absent in actions recorded before grants were signed). */
+  grant: Type.Optional(Type.Union([GrantSchema, Type.Null()])),
 });
 export type Action = Static<typeof ActionSchema>;
+
+/** The Action object every GET returns: its grant as the caller may see it. */
+export const ActionViewSchema = Type.Object({
+  ...actionProperties,
+  grant: Type.Optional(Type.Union([GrantViewSchema, Type.Null()], { description: 'gate mode, once approved: `token` for the requester only' })),
+});

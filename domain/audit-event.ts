@@ -14,6 +14,14 @@ export const AuditEventType = {
   executionFailed: 'execution.failed',
   /** A gate-mode grant window closed without a result: the approval can no longer be used. */
   grantExpired: 'grant.expired',
+  /** A gate-mode approval's grant: its id and window (never the token, which is made on each read by the requester). */
+  grantIssued: 'grant.issued',
+  /** The requester redeemed the grant (once): the action is executing until its result is reported. */
+  grantRedeemed: 'grant.redeemed',
+  /** A redemption refused (forged, altered, expired, for other params, used, by someone else); never the token. */
+  grantRefused: 'grant.refused',
+  /** The key grants are signed with changed (old and new kid). */
+  keyRotated: 'key.rotated',
   /** Not in the contract's list: a channel could not deliver a notification (the decision itself is unaffected); written by the notification activity. */
   notificationFailed: 'notification.failed',
 } as const;

@@ -2,6 +2,7 @@
 import { AuditWriter } from '../audit';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
+import { GrantKeys } from '../grants';
 import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { PolicyStore } from '../policy';
@@ -18,6 +19,8 @@ export interface Services {
   principals: PrincipalsStore;
   /** targets.yaml in force (hot reloaded); executors and the submission checks read `targets.current()`. */
   targets: TargetsStore;
+  /** The keys gate-mode grants are signed with (the API signs them on read; the worker never does). */
+  grants: GrantKeys;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
     targets.start();
   }
   const audit = new AuditWriter(database.db);
+  const grants = GrantKeys.load(config); // a bad key stops start-up, not the first approval
   return {
     config,
     log,
@@ -45,6 +49,7 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
     policy,
     principals,
     targets,
+    grants,
     async close() {
       policy.stop();
       await targets.stop();

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, type ApiServices } from '../api';
 import { loadConfig } from '../config';
+import { GrantKeys } from '../grants';
 import type { ActionCore } from '../core';
 import { PrincipalsStore } from '../identity';
 import { createLogger, createMetrics } from '../observability';
@@ -26,7 +27,7 @@ export async function build(opts: { core?: Partial<ActionCore>; env?: Record<str
   await targets.load();
   const absent = (what: string) =>
     new Proxy({}, { get: (_t, key) => { throw new Error(`this route test reached ${what}.${String(key)}; it should have been refused before`); } });
-  const services = { config, log, metrics: createMetrics(), policy, principals, targets, database: absent('the database') } as unknown as ApiServices;
+  const services = { config, log, metrics: createMetrics(), policy, principals, targets, grants: GrantKeys.ephemeral(), database: absent('the database'), audit: absent('the audit writer') } as unknown as ApiServices;
   const core = new Proxy(opts.core ?? {}, {
     get: (t, key) => (key in t ? (t as Record<string | symbol, unknown>)[key] : key === 'then' ? undefined : () => { throw new Error(`this route test reached core.${String(key)}; it should have been refused before`); }),
   }) as ActionCore;

@@ -84,7 +84,10 @@ export class ActionState {
   visible(): Action {
     const live = this.snapshot();
     if (this.closed) return live;
-    return { ...live, status: this.published.status, statusReason: this.published.statusReason, result: this.published.result };
+    const shown = { ...live, status: this.published.status, statusReason: this.published.statusReason, result: this.published.result };
+    // The grant as recorded too: a token is never made from facts the trail does not hold yet.
+    if (live.grant !== undefined || this.published.grant !== undefined) shown.grant = this.published.grant ?? null;
+    return shown;
   }
 
   get status(): ActionStatus {

@@ -8,6 +8,7 @@ import { evaluatePolicy } from './activities';
 import { awaitApprovals } from './approval';
 import { publicDecision } from './decision-view';
 import { awaitGateResult, runExecution } from './execution';
+import { issueGrant, registerGrantHandler } from './grant';
 import { cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
 import { checkVoter, quorumReached } from './quorum';
 import { SearchAttributes } from './search-attributes';
@@ -59,7 +60,7 @@ async function story(a: ActionState): Promise<void> {
     if (policy.outcome === 'deny') {
       await a.transition({ status: 'denied', reason: policy.reason, events: [{ type: 'action.denied', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId, reason: policy.reason } }] });
     } else if (policy.outcome === 'allow') {
-      await a.transition({ status: 'approved', reason: policy.reason, events: [{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }] });
+      await a.transition({ status: 'approved', reason: policy.reason, events: [{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }, ...issueGrant(a, policy)] });
       a.approvalRecorded = true;
     } else {
       await awaitApprovals(a, policy);
@@ -89,6 +90,7 @@ function registerHandlers(a: ActionState): void {
   const { id, submission: sub, requester } = a.input;
   const state = a.action;
   setHandler(getActionQuery, () => a.visible());
+  registerGrantHandler(a);
 
   const eligibility = (vote: Pick<DecideInput, 'principal' | 'decision'>) => {
     const policy = a.policy;
@@ -114,7 +116,7 @@ function registerHandlers(a: ActionState): void {
       } else if (breakGlass || quorumReached(state.approvals, a.policy!.quorum)) {
         const approvers = state.approvals.filter((v) => v.decision === 'approve').map((v) => v.principal);
         Object.assign(t, { status: 'approved', reason: breakGlass ? `break-glass self-approval by ${vote.principal.id}` : `approved by ${approvers.join(', ')}` });
-        t.events.push({ type: 'action.approved', actor: SYSTEM, data: { by: 'approvers', approvers, breakGlass, reviewRequired: breakGlass } });
+        t.events.push({ type: 'action.approved', actor: SYSTEM, data: { by: 'approvers', approvers, breakGlass, reviewRequired: breakGlass } }, ...issueGrant(a, a.policy));
       }
       t.notify = () => (state.status === 'pending_approval' ? ['vote'] : ['vote', 'closed']);
       try {
@@ -170,8 +172,10 @@ function registerHandlers(a: ActionState): void {
     {
       validator: ({ principal }) => {
         if (!sameIdentity(principal, requester.id)) throw refuse(Refusal.notAllowed, `only the requester (${requester.id}) reports the result of ${id}`);
-        if (state.execute.type !== 'none' || state.status !== 'approved' || state.result) {
-          throw refuse(Refusal.notAwaitingResult, `action ${id} is ${state.status}; a result is accepted only for an approved gate-mode action`);
+        // `executing` after the grant was redeemed; `approved` without a redemption too, as before grants were signed.
+        const awaiting = state.status === 'approved' || (state.status === 'executing' && !!state.grant?.redeemedAt);
+        if (state.execute.type !== 'none' || !awaiting || state.result) {
+          throw refuse(Refusal.notAwaitingResult, `action ${id} is ${state.status}; a result is accepted only for an approved (or, once its grant is redeemed, executing) gate-mode action`);
         }
       },
     },

@@ -4,7 +4,7 @@ import type { PolicyDecision } from '../domain/decision';
 import { SYSTEM, type ActionState, type CancelRequest } from './action-state';
 import { executeHttp, plannedExecutor, runExecutor } from './activities';
 
-const DEFAULT_GRANT_SECONDS = 3600;
+export const DEFAULT_GRANT_SECONDS = 3600;
 
 /** patched() ids: each guards a change to the commands this file issues, so histories recorded before it replay. */
 export const Patch = {
@@ -14,6 +14,12 @@ export const Patch = {
   grantLapseAudited: 'grant-lapse-audited',
   /** The executor runs with the options of its target's plan (timeout, retries, heartbeat) in a scope a cancel can stop. */
   executionPlan: 'execution-plan',
+  /**
+   * A gate-mode approval issues a signed grant (`grant.issued` in the approval's step, the window from then on),
+   * which `redeemGrant` consumes. The steps after a redemption (a result, or `failed` when the window closes
+   * first) need no id of their own: only a workflow that took this path can have been redeemed.
+   */
+  signedGrant: 'signed-grant',
 } as const;
 
 /** Runs the approved operation with the executor its `execute.type` names, and records what it answered. */
@@ -78,15 +84,32 @@ async function recordCancelled(a: ActionState, req: CancelRequest, err: unknown)
  * A window that closes without one is its own audited outcome: still `approved`, with the reason it lapsed.
  */
 export async function awaitGateResult(a: ActionState, p: PolicyDecision): Promise<void> {
-  const grant = (p.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000;
-  a.action.grantExpiresAt = new Date(Date.now() + grant).toISOString();
+  // A grant issued at the approval set the window; histories from before it open the window here.
+  const issued = a.action.grant;
+  const window = issued ? Math.max(1, Date.parse(issued.expiresAt) - Date.now()) : (p.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000;
+  if (!issued) a.action.grantExpiresAt = new Date(Date.now() + window).toISOString();
   a.action.updatedAt = a.now();
-  await condition(() => a.status !== 'approved' || a.fault !== null, grant);
+  // `executing` is reached only by redeeming an issued grant; the result (or a cancel) ends the wait.
+  await condition(() => (a.status !== 'approved' && a.status !== 'executing') || a.fault !== null, window);
+  if (a.status === 'executing' && !a.fault) return redeemedWithoutResult(a);
   if (a.status !== 'approved' || a.fault || !patched(Patch.grantLapseAudited)) return;
   await a.transition({
     status: 'approved',
     reason: `approved, but the grant window closed at ${a.action.grantExpiresAt} without a result; the operation may not run on this approval`,
     events: [{ type: 'grant.expired', actor: SYSTEM, data: { grantExpiresAt: a.action.grantExpiresAt } }],
+    notify: ['result'],
+  });
+}
+
+/** The grant was redeemed, but its window closed with no result: the operation's outcome is unknown, so `failed`. */
+async function redeemedWithoutResult(a: ActionState): Promise<void> {
+  const grant = a.action.grant!;
+  const reason = `the grant was redeemed at ${grant.redeemedAt}, but no result was reported before its window closed at ${grant.expiresAt}; failed`;
+  a.action.result = { status: 'failed', error: reason };
+  await a.transition({
+    status: 'failed',
+    reason,
+    events: [{ type: 'execution.failed', actor: SYSTEM, data: { mode: 'gate', reason, redeemedAt: grant.redeemedAt, grantExpiresAt: grant.expiresAt } }],
     notify: ['result'],
   });
 }

@@ -48,11 +48,21 @@ export interface ReportResultInput {
   output?: unknown;
 }
 
+export interface RedeemGrantInput {
+  principal: string;
+  /** The redeemed token's jti, which must be the one the workflow issued. */
+  jti: string;
+  /** `sha256:` of the canonical params the caller redeemed with (checked by the API against the token's `ph`). */
+  paramsHash: string;
+}
+
 /** A vote. The validator refuses, with a typed reason, anyone who may not vote now. */
 export const decideUpdate = defineUpdate<Action, [DecideInput]>('decide');
 export const cancelUpdate = defineUpdate<Action, [CancelInput]>('cancel');
 /** Gate mode: the requester reports the outcome of the operation it ran itself. */
 export const reportResultUpdate = defineUpdate<Action, [ReportResultInput]>('reportResult');
+/** Gate mode: the requester consumes the grant, once; the action is `executing` until its result. */
+export const redeemGrantUpdate = defineUpdate<Action, [RedeemGrantInput]>('redeemGrant');
 export const getActionQuery = defineQuery<Action>('getAction');
 
 /** ApplicationFailure types a refused update carries; the API maps them to 403 or 409. */
@@ -66,5 +76,8 @@ export const Refusal = {
   actionClosed: 'ActionClosed',
   notAllowed: 'NotAllowed',
   notAwaitingResult: 'NotAwaitingResult',
+  grantUsed: 'GrantUsed',
+  grantExpired: 'GrantExpired',
+  grantInvalid: 'GrantInvalid',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];

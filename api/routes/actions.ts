@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { temporalUiLink } from '../../config';
 import type { ActionCore } from '../../core';
-import { ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
+import { ActionViewSchema as ActionSchema, SubmissionSchema, type Action } from '../../domain/action';
 import { ACTION_STATUSES } from '../../domain/status';
 import type { ApiServices } from '../app';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';

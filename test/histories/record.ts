@@ -15,6 +15,7 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * The histories of each generation of the workflow's commands stay, so every path of every generation keeps
  * replaying: bump this (never overwrite an older one) when a change behind patched() adds a path.
  * (none): before the redesign; v2: policy decided at submission, runExecutor, grant.expired.
+ * Next (v3): signed grants (grant.issued in the approval step, redeemGrant, failed when a redeemed window closes).
  */
 const GENERATION = 'v2';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
@@ -76,6 +77,24 @@ async function main() {
     cancelled: async () => {
       const id = await pending({ action: 'db.export', resource: 'r' });
       await stack.call(bot, 'POST', `/v1/actions/${id}/cancel`, { reason: 'recorded' });
+      await settle(id);
+      return id;
+    },
+    // Signed grants (patched 'signed-grant'): redeemed then reported, and redeemed with no result before the window closes.
+    'approved-gate-grant-redeemed-result': async () => {
+      const id = await pending({ action: 'db.export', resource: 'r', params: { table: 't' } });
+      await vote('bob@example.com', id);
+      await vote('erin@example.com', id);
+      const { grant } = await stack.until(bot, id, (x) => x.status === 'approved' && x.grant?.token);
+      await stack.call(bot, 'POST', '/v1/grants/redeem', { grant: grant.token, params: { table: 't' } });
+      await stack.call(bot, 'POST', `/v1/actions/${id}/result`, { status: 'succeeded', output: { rows: 1 } });
+      await settle(id);
+      return id;
+    },
+    'allowed-gate-grant-redeemed-no-result': async () => {
+      const id = (await stack.submit(bot, { action: 'read.x', resource: 'r' })).id; // grant: 2s in the fixture
+      const { grant } = await stack.until(bot, id, (x) => x.status === 'approved' && x.grant?.token);
+      await stack.call(bot, 'POST', '/v1/grants/redeem', { grant: grant.token, params: {} });
       await settle(id);
       return id;
     },

@@ -25,7 +25,7 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(done.decision.outcome, 'allow');
     assert.equal(done.decision.ruleId, 'reads');
     assert.match(done.decision.policyVersion, /^sha256:[0-9a-f]{64}$/);
-    assert.deepEqual(await audit(a.id), ['action.submitted', 'policy.evaluated', 'action.approved']);
+    assert.deepEqual(await audit(a.id), ['action.submitted', 'policy.evaluated', 'action.approved', 'grant.issued']);
   });
 
   test('a policy deny is denied with the rule in the decision; an unmatched action is denied by default', async () => {
@@ -76,7 +76,7 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(result.status, 200);
     assert.equal(result.body.status, 'succeeded');
     assert.deepEqual(await audit(a.id), [
-      'action.submitted', 'policy.evaluated', 'approval.requested', 'approval.decision', 'approval.decision', 'action.approved', 'execution.succeeded',
+      'action.submitted', 'policy.evaluated', 'approval.requested', 'approval.decision', 'approval.decision', 'action.approved', 'grant.issued', 'execution.succeeded',
     ]);
   });
 
