@@ -9,6 +9,7 @@ import { httpExecutions } from '../db/schema';
 import type { ActionResult } from '../domain/action';
 import { secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
+import { whileHeartbeating } from './heartbeat';
 import type { ExecuteProblem, Executor } from './types';
 import { redactSecretParams } from '../domain/secret-params';
 
@@ -106,7 +107,7 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
     // One agent per call: its lookup knows whether this host:port is allow-listed, and no connection outlives the call.
     const dispatcher = new Agent({ connect: allowed ? {} : { lookup: guardedLookup(resolve, (r) => (refused = r)) } });
     try {
-      const response = await fetch(execute.url, {
+      const sending = fetch(execute.url, {
         method: execute.method ?? 'POST',
         headers,
         body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
@@ -117,7 +118,8 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
         if (refused) throw targetNotAllowed(execute.url, refused);
         throw err;
       });
-      const output = truncate(await response.text());
+      const { response, text } = await whileHeartbeating(sending.then(async (r) => ({ response: r, text: await r.text() })));
+      const output = truncate(text);
       const details = { httpStatus: response.status, output };
       if (response.status === 429 || response.status >= 500) {
         throw ApplicationFailure.retryable(`${execute.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);

@@ -14,7 +14,7 @@ const PGLITE_PASS = ['test/integration/action-flow.test.ts'];
 
 function testFiles(filter: string[]): string[] {
   const found: string[] = [];
-  for (const dir of ['test/unit', 'test/workflows', 'test', 'test/integration']) {
+  for (const dir of ['test/unit', 'test/workflows', 'test', 'test/integration', 'test/faults']) {
     for (const f of readdirSync(path.join(PROJECT_ROOT, dir))) if (f.endsWith('.test.ts')) found.push(path.join(dir, f));
   }
   return filter.length ? found.filter((f) => filter.some((x) => f.includes(x))) : found;

@@ -2,7 +2,7 @@ import { condition, patched } from '@temporalio/workflow';
 import type { ActionResult } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import { SYSTEM, type ActionState } from './action-state';
-import { executeHttp, runExecutor } from './activities';
+import { executeHttp, runExecutor, runExecutorHeartbeating } from './activities';
 
 const DEFAULT_GRANT_SECONDS = 3600;
 
@@ -12,6 +12,8 @@ export const Patch = {
   executorSeam: 'executor-seam',
   /** A gate-mode grant window that closes without a result is recorded (`grant.expired`). */
   grantLapseAudited: 'grant-lapse-audited',
+  /** `runExecutor` with a heartbeat timeout, so a killed worker's attempt is retried within seconds. */
+  executorHeartbeat: 'executor-heartbeat',
 } as const;
 
 /** Runs the approved operation with the executor its `execute.type` names, and records what it answered. */
@@ -21,7 +23,7 @@ export async function runExecution(a: ActionState): Promise<void> {
   await a.transition({ status: 'executing', reason: null, events: [{ type: 'execution.started', actor: SYSTEM, data: { executor: type, ...fields } }] });
   let result: ActionResult;
   try {
-    const run = type === 'http' && !patched(Patch.executorSeam) ? executeHttp : runExecutor;
+    const run = type === 'http' && !patched(Patch.executorSeam) ? executeHttp : patched(Patch.executorHeartbeat) ? runExecutorHeartbeating : runExecutor;
     result = await run({ actionId: id, execute: submission.execute as never });
   } catch (err) {
     const cause = (err as { cause?: { message?: string; details?: unknown[] } }).cause;
