@@ -8,6 +8,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../../devserver';
 import { dropDatabaseOnceLeft } from '../support/database';
@@ -156,6 +157,43 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
       const res = await world.call(api, REQUESTER, 'POST', '/v1/actions', { action, resource: `fault://${n}`, params: { n }, execute: { type: 'http', url: sink.url, body: { n } } });
       if (res.status !== 202) throw new Error(`submit ${n} via ${api.url}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id as string;
+    },
+    /**
+     * Submits with an Idempotency-Key and repeats the same submission until it is accepted, as a careful
+     * client does while a dependency is down (503): however often it is sent, it is one action.
+     */
+    async submitUntilAccepted(api: RoleProcess, action: 'fault.run' | 'fault.approve', n: number, withinMs = 60_000): Promise<{ id: string; refusals: number }> {
+      const end = Date.now() + withinMs;
+      const body = { action, resource: `fault://${n}`, params: { n }, execute: { type: 'http', url: sink.url, body: { n } } };
+      const headers = { authorization: `Bearer ${await world.token(REQUESTER)}`, 'content-type': 'application/json', 'idempotency-key': `fault-${world.taskQueue}-${n}` };
+      for (let refusals = 0; ; refusals++) {
+        const res = await fetch(`${api.url}/v1/actions`, { method: 'POST', headers, body: JSON.stringify(body) }).catch((err: Error) => err);
+        if (!(res instanceof Error) && res.status === 202) return { id: ((await res.json()) as { id: string }).id, refusals };
+        const why = res instanceof Error ? res.message : `${res.status} ${await res.text()}`;
+        if (!(res instanceof Error) && res.status < 500) throw new Error(`submit ${n}: ${why}`);
+        if (Date.now() > end) throw new Error(`submit ${n} not accepted within ${withinMs} ms; last: ${why}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    /**
+     * The activities of this world's running workflows that Temporal is retrying (attempt 2 or later), by
+     * type: evidence that a step failed against the fault and is being tried again.
+     */
+    async retryingActivities(): Promise<Record<string, number>> {
+      const connection = await Connection.connect({ address: temporalAddress });
+      try {
+        const temporal = new Client({ connection });
+        const retrying: Record<string, number> = {};
+        for await (const w of temporal.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+          const d = await temporal.workflow.getHandle(w.workflowId).describe();
+          for (const a of d.raw.pendingActivities ?? []) {
+            if ((a.attempt ?? 1) >= 2) retrying[a.activityType?.name ?? '?'] = (retrying[a.activityType?.name ?? '?'] ?? 0) + 1;
+          }
+        }
+        return retrying;
+      } finally {
+        await connection.close();
+      }
     },
     /** Polls the actions projection until `ids` all have `status` (no fixed sleeps: a short poll). */
     async until(ids: string[], status: string, withinMs = 120_000): Promise<void> {
