@@ -12,7 +12,10 @@ async function main() {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
   const lifecycle = new Lifecycle(log);
+  let stopping = false;
   const stopped = async (reason: string, code: number) => {
+    if (stopping) return; // the worker's own end follows a signal's stop: one stop, one exit
+    stopping = true;
     log.info({ reason }, 'stopping: API, then worker, then database, then Temporal');
     await lifecycle.stop();
     log.info('stopped cleanly');
