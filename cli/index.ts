@@ -4,6 +4,7 @@ import { UsageError } from './args';
 import { auditCommand } from './audit';
 import { decideCommand, getCommand } from './decide';
 import { processIo, type CliIo } from './io';
+import { roleCommand } from './processes';
 import { policyCommand } from './policy';
 import { grantCommand } from './grant';
 import { execCommand, submitCommand } from './submit';
@@ -20,6 +21,7 @@ const USAGE = `usage: interlock <command>
   policy check|test|replay [file] [--since 7d]
   audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
   audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
+  api | worker                            run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL)
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
 /** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */
@@ -43,6 +45,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await policyCommand(rest, io);
       case 'audit':
         return await auditCommand(rest, io);
+      case 'api':
+      case 'worker':
+        return await roleCommand(command, rest, io);
       case undefined:
       case 'help':
       case '--help':

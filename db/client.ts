@@ -30,7 +30,7 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
     return {
       db,
       kind: 'postgres',
-      migrate: () => explainFailure(migratePg(db, { migrationsFolder })),
+      migrate: () => explainFailure(migrateUnderLock(pool)),
       ping: async () => void (await pool.query('select 1')),
       close: () => pool.end(),
     };
@@ -53,6 +53,26 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
       releaseLock();
     },
   };
+}
+
+/**
+ * Any number of API and worker processes may start at once and each migrates: a session advisory lock
+ * makes them take turns, so the second finds the migrations applied instead of racing to apply them.
+ * Held on one connection, so a process that dies while migrating releases it with its socket.
+ */
+const MIGRATION_LOCK_KEY = 7_346_000;
+
+async function migrateUnderLock(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+  } finally {
+    // A failed unlock means a broken connection: it is dropped (and the lock with it), never reused.
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((err: Error) => (broken = err));
+    client.release(broken);
+  }
 }
 
 /**

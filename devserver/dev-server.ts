@@ -8,6 +8,8 @@ export interface DevServer {
   address: string;
   uiUrl: string | null;
   stop(): Promise<void>;
+  /** Ends the server with SIGKILL, as a crash would (fault tests restart it from its SQLite file). */
+  kill(): Promise<void>;
 }
 
 export interface DevServerOptions {
@@ -63,7 +65,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       throw new Error(`temporal dev server did not become ready on ${address} within 60 s:\n${tail.join('\n')}`);
     }
   }
-  return { address, uiUrl: opts.uiPort === null ? null : `http://127.0.0.1:${opts.uiPort ?? 8233}`, stop: () => stopChild(child, exited) };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  return { address, uiUrl: opts.uiPort === null ? null : `http://127.0.0.1:${opts.uiPort ?? 8233}`, stop: () => stopChild(child, exited), kill };
 }
 
 async function reachable(address: string, namespace: string): Promise<boolean> {
