@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../core';
-import { httpExecutor, NO_TARGETS } from '../../executors';
+import { httpExecutor } from '../../executors';
 import { parseAllowList } from '../../network';
 import { parseTargets } from '../../targets';
 
