@@ -47,25 +47,25 @@ describe('500 actions through real workflows at once make one consistent audit c
     await stack?.stop();
   });
 
-  test('every action has its three events, once each, in order, on seq 1..1500 without a gap', async () => {
+  test('every action has its four events, once each, in order, on seq 1..2000 without a gap', async () => {
     const { rows } = await sql.query('select count(*)::int as n, min(seq)::int as lo, max(seq)::int as hi, count(distinct id)::int as ids from audit_events');
-    assert.deepEqual(rows[0], { n: ACTIONS * 3, lo: 1, hi: ACTIONS * 3, ids: ACTIONS * 3 });
+    assert.deepEqual(rows[0], { n: ACTIONS * 4, lo: 1, hi: ACTIONS * 4, ids: ACTIONS * 4 });
     const { rows: perAction } = await sql.query(`select action_id, array_agg(type order by seq) as types from audit_events group by action_id`);
     assert.equal(perAction.length, ACTIONS);
-    for (const a of perAction) assert.deepEqual(a.types, ['action.submitted', 'policy.evaluated', 'action.approved'], a.action_id);
+    for (const a of perAction) assert.deepEqual(a.types, ['action.submitted', 'policy.evaluated', 'action.approved', 'grant.issued'], a.action_id);
     assert.deepEqual(new Set(perAction.map((a: { action_id: string }) => a.action_id)), new Set(ids));
   });
 
   test('the chain verifies, ending on a signed checkpoint that covers every event', async () => {
     const r = await verifyTrail(stack.services.database.db, { verifiers: auditKeys(stack.services.config).verifiers });
     assert.equal(r.ok, true, r.message);
-    assert.equal(r.count, ACTIONS * 3);
+    assert.equal(r.count, ACTIONS * 4);
     assert.ok(r.checkpoints.verified >= 2, `${r.checkpoints.verified} checkpoints`);
-    assert.equal(r.checkpoints.latest?.seq, ACTIONS * 3);
+    assert.equal(r.checkpoints.latest?.seq, ACTIONS * 4);
     assert.equal(r.checkpoints.unsignedEvents, 0);
     const api = await stack.call(AUDITOR, 'GET', '/v1/audit/verify');
     assert.equal(api.status, 200);
-    assert.deepEqual([api.body.ok, api.body.count, api.body.head, api.body.firstBad], [true, ACTIONS * 3, r.head, null]);
+    assert.deepEqual([api.body.ok, api.body.count, api.body.head, api.body.firstBad], [true, ACTIONS * 4, r.head, null]);
   });
 
   test('GET /v1/audit is for auditors and admins only', async () => {
@@ -78,7 +78,7 @@ describe('500 actions through real workflows at once make one consistent audit c
   test('GET /v1/audit filters by action, type, actor and time, and pages with the cursor', async () => {
     const one = await stack.call(AUDITOR, 'GET', `/v1/audit?action_id=${ids[7]}`);
     assert.equal(one.status, 200);
-    assert.deepEqual(one.body.items.map((e: any) => e.type), ['action.submitted', 'policy.evaluated', 'action.approved']);
+    assert.deepEqual(one.body.items.map((e: any) => e.type), ['action.submitted', 'policy.evaluated', 'action.approved', 'grant.issued']);
     assert.equal(one.body.nextCursor, null);
     assert.ok(one.body.items.every((e: any) => e.actionId === ids[7] && /^[0-9a-f]{64}$/.test(e.hash)));
 

@@ -49,6 +49,7 @@ describe('the postgres executor runs one named statement once, on a second real 
     postgresTarget({ name: 'impatient-db', url: `\${env:${ENV}}`, statements: { slow: statements.slow }, timeoutSeconds: 1, retry: { attempts: 1, maxIntervalSeconds: 1 } }),
     postgresTarget({ name: 'down-db', url: `\${env:${DOWN_ENV}}`, statements: { refund_invoice: statements.refund_invoice }, retry: { attempts: 2, maxIntervalSeconds: 1 } }),
     { type: 'http' as const, name: 'exporter', url: 'https://exporter.example.com/', headers: {}, timeoutSeconds: 30, retry: { attempts: 2, maxIntervalSeconds: 1 } },
+    ...(slowSink ? [{ type: 'http' as const, name: 'slow', url: `http://${slowSink.hostPort}/`, headers: {}, timeoutSeconds: 30, retry: { attempts: 2, maxIntervalSeconds: 1 } }] : []),
   ];
 
   before(async () => {

@@ -45,7 +45,7 @@ describe('Slack failing or unreachable never loses or blocks a decision made ove
       assert.deepEqual({ ...failed[0].data }, { channel: '#data-approvals', error: 'channel_not_found', kind: 'requested', method: 'chat.postMessage' });
       assert.equal(failed[0].id, `${a.id}:slack:requested:0:chat.postMessage:#data-approvals`);
       assert.deepEqual((await audit()).filter((e) => e.type !== 'notification.failed').map((e) => e.type), [
-        'action.submitted', 'policy.evaluated', 'approval.requested', 'approval.decision', 'approval.decision', 'action.approved', 'execution.succeeded',
+        'action.submitted', 'policy.evaluated', 'approval.requested', 'approval.decision', 'approval.decision', 'action.approved', 'grant.issued', 'execution.succeeded',
       ]);
       assert.equal(fake.callsTo('chat.update').filter((c) => JSON.stringify(c.body).includes(a.id)).length, 0, 'nothing to update: nothing was posted');
     } finally {

@@ -6,7 +6,7 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes';
 
 const root = new URL('../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'));
-const contractVariables = ['HOST', 'PORT', 'INTERLOCK_DATA_DIR', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'TEMPORAL_CLI_PATH', 'INTERLOCK_POLICY', 'INTERLOCK_PRINCIPALS', 'INTERLOCK_PUBLIC_URL', 'INTERLOCK_WEBHOOK_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'SLACK_DEFAULT_CHANNEL'];
+const contractVariables = ['HOST', 'PORT', 'INTERLOCK_DATA_DIR', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'TEMPORAL_CLI_PATH', 'INTERLOCK_POLICY', 'INTERLOCK_PRINCIPALS', 'INTERLOCK_TARGETS', 'INTERLOCK_PUBLIC_URL', 'INTERLOCK_WEBHOOK_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'SLACK_DEFAULT_CHANNEL'];
 const ourExtras = ['TEMPORAL_UI_URL'];
 
 test('docker-compose.yml runs Postgres, Temporal and Interlock wired by the contract variables', () => {
