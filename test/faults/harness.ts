@@ -72,6 +72,8 @@ export interface FaultWorldOptions {
   /** An admin URL of the Postgres to make the Interlock database on (default: the test server). */
   postgresAdminUrl?: string;
   sink?: SinkScript;
+  /** More entries under `targets:` in the world's targets.yaml (indented two spaces), beside the sink. */
+  extraTargets?: string;
 }
 
 export type FaultWorld = Awaited<ReturnType<typeof startFaultWorld>>;
@@ -84,7 +86,7 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
   writeFileSync(files.policy, POLICY);
   writeFileSync(files.principals, PRINCIPALS);
   // The sink as a configured target: submissions name its URL, which lies under the target's base.
-  writeFileSync(files.targets, `targets:\n  sink:\n    type: http\n    url: ${new URL('/', sink.url)}\n    timeout: 30s\n`);
+  writeFileSync(files.targets, `targets:\n  sink:\n    type: http\n    url: ${new URL('/', sink.url)}\n    timeout: 30s\n${opts.extraTargets ?? ''}`);
   const taskQueue = `fault-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   let temporalAddress = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS!;
   const processes = new Set<RoleProcess>();
@@ -155,6 +157,12 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
     /** Submits as the requester; an http action goes to the sink. */
     async submit(api: RoleProcess, action: 'fault.run' | 'fault.approve', n: number): Promise<string> {
       const res = await world.call(api, REQUESTER, 'POST', '/v1/actions', { action, resource: `fault://${n}`, params: { n }, execute: { type: 'http', url: sink.url, body: { n } } });
+      if (res.status !== 202) throw new Error(`submit ${n} via ${api.url}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id as string;
+    },
+    /** Submits an action that runs at once with any `execute` form (the postgres kill case names its target). */
+    async submitExecute(api: RoleProcess, n: number, execute: Record<string, unknown>): Promise<string> {
+      const res = await world.call(api, REQUESTER, 'POST', '/v1/actions', { action: 'fault.run', resource: `fault://${n}`, params: { n }, execute });
       if (res.status !== 202) throw new Error(`submit ${n} via ${api.url}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id as string;
     },
@@ -245,7 +253,7 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
 }
 
 /** A new empty database on the server at `adminUrl` (Postgres always: these processes share it). */
-async function createDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `interlock_f_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = async <T>(fn: (c: pg.Client) => Promise<T>) => {
     const c = new pg.Client({ connectionString: adminUrl });

@@ -89,19 +89,24 @@ async function main() {
     rmSync(scratch, { recursive: true, force: true });
   }
 
-  const rows = [...results].map(([name, list]) => {
-    const figures = list.flatMap((r) => r.figures);
+  // A file with more than one case (the kill test: http and postgres) gets a row per case it reported.
+  const rows = [...results].flatMap(([name, list]) => {
+    const all = list.flatMap((r) => r.figures);
+    const cases = [...new Set(all.map((f) => f.test))];
     const seconds = list.map((r) => r.seconds);
-    return {
-      name,
-      runs: list.length,
-      passes: list.filter((r) => r.passed).length,
-      actions: range(figures.map((f) => f.actions)),
-      effects: range(figures.map((f) => f.effectsPerAction)),
-      lost: figures.length ? String(figures.reduce((n, f) => n + f.lostEvents, 0)) : 'n/a',
-      duration: `${median(seconds).toFixed(1)} s (max ${Math.max(...seconds).toFixed(1)} s)`,
-      extras: extras(figures),
-    };
+    return (cases.length > 1 ? cases : [null]).map((testName) => {
+      const figures = testName === null ? all : all.filter((f) => f.test === testName);
+      return {
+        name: testName ?? name,
+        runs: list.length,
+        passes: list.filter((r) => r.passed).length,
+        actions: range(figures.map((f) => f.actions)),
+        effects: range(figures.map((f) => f.effectsPerAction)),
+        lost: figures.length ? String(figures.reduce((n, f) => n + f.lostEvents, 0)) : 'n/a',
+        duration: `${median(seconds).toFixed(1)} s (max ${Math.max(...seconds).toFixed(1)} s)${cases.length > 1 ? ' per file' : ''}`,
+        extras: extras(figures),
+      };
+    });
   });
   const table = [
     '| test | runs | passes | actions per run | effects per action | lost events (all runs) | duration, median (max) | other figures (min–max) |',
@@ -117,7 +122,8 @@ test does: [docs/operations.md](operations.md#fault-tests).
 
 ${table}
 
-"effects per action" is the number of distinct effects the sink applied for each action (by Idempotency-Key): 1 is exactly once.
+"effects per action" is the number of distinct effects the sink applied for each action (by Idempotency-Key), or for the postgres
+target the statement's effect on its row with the action's ledger row: 1 is exactly once.
 "lost events" counts audit events a workflow wrote that are missing from the trail, over all runs; each run also checks that
 no event is there twice and that \`interlock audit verify\` exits 0.
 `;

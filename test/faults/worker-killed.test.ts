@@ -1,37 +1,121 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AUDITOR, compareEvents, EXPECTED_EVENTS, recordFigures, startFaultWorld, type FaultWorld } from './harness';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { AUDITOR, compareEvents, createDatabase, EXPECTED_EVENTS, recordFigures, startFaultWorld, type FaultWorld } from './harness';
 import type { RoleProcess } from './role-process';
 
 /**
- * One executor's part in the kill test: submit an action whose operation the test can hold in flight, say
- * when it is held, let it go, and count its effects where they land. One more executor is one more case.
+ * One executor's part in the kill test: open the world it runs in, submit an action whose operation the test
+ * can hold in flight, say when it is held, let it go, and count its effects where they land. One more
+ * executor is one more case.
  */
 interface KillCase {
   executor: string;
+  open(): Promise<FaultWorld>;
   submit(world: FaultWorld, api: RoleProcess): Promise<string>;
   whenHeld(world: FaultWorld): Promise<void>;
-  release(world: FaultWorld): void;
-  /** Effects applied in all (distinct), for this action, and how often the operation was delivered. */
+  release(world: FaultWorld): Promise<void>;
+  /** Effects applied in all (distinct), for this action, and how often the operation was started. */
   effects(world: FaultWorld, id: string): Promise<{ distinct: number; forAction: number; deliveries: number }>;
+  /** What else this executor's answer must show of the one effect. */
+  checkResult(world: FaultWorld, id: string, result: { output?: string }): Promise<void>;
+  close(): Promise<void>;
 }
 
 const http: KillCase = {
   executor: 'http',
+  // The sink applies the first delivery and keeps its answer back, so the worker dies mid-request.
+  open: () => startFaultWorld({ sink: { hold: () => true } }),
   submit: (world, api) => world.submit(api, 'fault.run', 1),
   whenHeld: (world) => world.sink.waitFor(() => world.sink.heldCount === 1),
-  release: (world) => world.sink.releaseHeld(), // written to a socket nobody reads any more
+  release: async (world) => world.sink.releaseHeld(), // written to a socket nobody reads any more
   effects: async (world, id) => ({ distinct: world.sink.effects.size, forAction: world.sink.effects.get(id) ?? 0, deliveries: world.sink.deliveries.get(id) ?? 0 }),
+  async checkResult(world, id, result) {
+    assert.ok(world.sink.requests.every((r) => r.headers['idempotency-key'] === id && r.signatureValid), 'every delivery signed, with the action id as key');
+    assert.equal(JSON.parse(result.output!).replayed, true, 'the recorded answer is the receiver replaying the first, not a second effect');
+  },
+  close: async () => {},
 };
 
-for (const c of [http]) {
+/**
+ * The postgres target is a second real database with one counter row. The test holds that row locked in an
+ * open transaction, so the executor's transaction (ledger row inserted, `update` waiting on the lock) is in
+ * flight when the worker dies; the dead client's transaction rolls back, and the retry must add exactly one.
+ */
+function postgresCase(): KillCase {
+  const admin = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  let target: Awaited<ReturnType<typeof createDatabase>>;
+  let holder: pg.Client;
+  let reader: pg.Pool;
+  return {
+    executor: 'postgres',
+    async open() {
+      target = await createDatabase(admin);
+      reader = new pg.Pool({ connectionString: target.url, max: 2 });
+      await reader.query('create table counters(id text primary key, n int not null)');
+      await reader.query("insert into counters values ('c1', 0)");
+      holder = new pg.Client({ connectionString: target.url });
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query("select n from counters where id = 'c1' for update");
+      const ledgerDb = ['  ledger-db:', '    type: postgres', `    url: "${target.url}"`, '    timeout: 60s', '    statements:', '      bump: {sql: "update counters set n = n + 1 where id = $1", params: [text]}', ''].join('\n');
+      return startFaultWorld({ extraTargets: ledgerDb });
+    },
+    submit: (world, api) => world.submitExecute(api, 1, { type: 'postgres', target: 'ledger-db', statement: 'bump', args: ['c1'] }),
+    async whenHeld() {
+      const end = Date.now() + 60_000;
+      const blocked = "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update counters%'";
+      while ((await reader.query(blocked)).rows[0].n !== 1) {
+        if (Date.now() > end) throw new Error('the executor never reached the locked row');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    release: async () => {
+      await holder.query('commit');
+    },
+    async effects(world, id) {
+      const ledger = await reader.query('select action_id from interlock_ledger');
+      const { rows } = await reader.query("select n from counters where id = 'c1'");
+      const forAction = ledger.rows.some((r) => r.action_id === id) ? (rows[0].n as number) : 0;
+      return { distinct: ledger.rows.length, forAction, deliveries: await executorAttempts(world, id) };
+    },
+    async checkResult(_world, id, result) {
+      const { rows } = await reader.query('select row_count from interlock_ledger where action_id = $1', [id]);
+      assert.deepEqual(rows, [{ row_count: 1 }], 'the ledger row committed with the statement, counting its one row');
+      assert.match(JSON.stringify(result), /rowCount\W+1\b/, 'the recorded result says one row changed');
+    },
+    async close() {
+      await holder?.end().catch(() => {});
+      await reader?.end();
+      await target?.drop();
+    },
+  };
+}
+
+/** How many times Temporal started the executor activity of action `id`: the last attempt's number. */
+async function executorAttempts(world: FaultWorld, id: string): Promise<number> {
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(id).fetchHistory();
+    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+    return Math.max(0, ...attempts);
+  } finally {
+    await connection.close();
+    void world;
+  }
+}
+
+for (const c of [http, postgresCase()]) {
   describe(`a worker killed with SIGKILL while the ${c.executor} target holds the operation open`, () => {
     let world: FaultWorld;
     before(async () => {
-      // The sink applies the first delivery and keeps its answer back, so the worker dies mid-request.
-      world = await startFaultWorld({ sink: { hold: () => true } });
+      world = await c.open();
     });
-    after(() => world?.close());
+    after(async () => {
+      await world?.close();
+      await c.close();
+    });
 
     test('a new worker retries the same operation: exactly one effect, and the action succeeded', async () => {
       const started = Date.now();
@@ -40,7 +124,7 @@ for (const c of [http]) {
       await c.whenHeld(world);
       await first.kill();
       assert.equal(await first.exited, 'SIGKILL');
-      c.release(world);
+      await c.release(world);
 
       await world.start('worker');
       await world.until([id], 'succeeded', 90_000);
@@ -48,11 +132,8 @@ for (const c of [http]) {
       assert.equal(action.status, 'succeeded');
       const effects = await c.effects(world, id);
       assert.deepEqual({ distinct: effects.distinct, forAction: effects.forAction }, { distinct: 1, forAction: 1 }, 'one effect, of this action');
-      assert.ok(effects.deliveries >= 2, `the new worker ran the operation again (deliveries: ${effects.deliveries})`);
-      if (c.executor === 'http') {
-        assert.ok(world.sink.requests.every((r) => r.headers['idempotency-key'] === id && r.signatureValid), 'every delivery signed, with the action id as key');
-        assert.equal(JSON.parse(action.result.output).replayed, true, 'the recorded answer is the receiver replaying the first, not a second effect');
-      }
+      assert.ok(effects.deliveries >= 2, `the new worker ran the operation again (deliveries or attempts: ${effects.deliveries})`);
+      await c.checkResult(world, id, action.result);
 
       const events = compareEvents((await world.eventCounts([id])).byAction, EXPECTED_EVENTS['fault.run']);
       assert.equal(events.firstDifference, null, 'each step recorded once: one execution.started, one execution.succeeded');
@@ -62,12 +143,3 @@ for (const c of [http]) {
     });
   });
 }
-
-// LEAD: the postgres executor's case (issue 11 "the same for the postgres executor"), once H2's executor is merged:
-// a `KillCase` with executor 'postgres' whose world has a second database (startFaultWorld + a targets.yaml entry
-// `ledger-db: {type: postgres, url: <second db>, statements: {bump: {sql: "update counters set n = n + 1 where id = $1", params: [text]}}}`),
-// `submit` posting {type: "postgres", target: "ledger-db", statement: "bump", args: ["c1"]}, `whenHeld` waiting until the
-// statement blocks on a row lock the test holds (`select ... for update` in an open transaction on the second database,
-// seen in pg_stat_activity as wait_event_type 'Lock'), `release` committing that transaction, and `effects` counting
-// interlock_ledger rows for the action (1) and the counter's value (1); then add it to the list above.
-test.todo('a worker killed with SIGKILL while the postgres target runs the statement: one ledger row and one statement effect');
