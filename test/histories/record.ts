@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { findTemporalCli, startDevServer } from '../../devserver';
+import { freshDatabase } from '../support/database';
 import { startSink } from '../support/sink';
 
 const dir = path.dirname(new URL(import.meta.url).pathname);
@@ -15,9 +16,10 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * The histories of each generation of the workflow's commands stay, so every path of every generation keeps
  * replaying: bump this (never overwrite an older one) when a change behind patched() adds a path.
  * (none): before the redesign; v2: policy decided at submission, runExecutor, grant.expired.
- * Next (v3): signed grants (grant.issued in the approval step, redeemGrant, failed when a redeemed window closes).
+ * v3: signed grants (grant.issued, redeemGrant, failed when a redeemed window closes), named targets, the
+ * execution plan (heartbeat, per-target timeout and retry), the postgres executor, cancel while executing.
  */
-const GENERATION = 'v2';
+const GENERATION = 'v3';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 async function main() {
@@ -27,7 +29,27 @@ async function main() {
   const { startStack } = await import('../support/stack');
   const policy = readFileSync(path.join(dir, '..', 'fixtures', 'flow-policy.yaml'), 'utf8');
   const sink = await startSink(SECRET, { failFirst: 1 });
-  const stack = await startStack({ policy, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: sink.hostPort } });
+  // A second database as a postgres target: one statement with an effect, one slow enough to cancel.
+  const ledgerDb = await freshDatabase();
+  const { default: pg } = await import('pg');
+  const seed = new pg.Client({ connectionString: ledgerDb.url });
+  await seed.connect();
+  await seed.query("create table counters(id text primary key, n int not null); insert into counters values ('c1', 0)");
+  await seed.end();
+  const targets = [
+    'targets:',
+    '  sink:',
+    '    type: http',
+    `    url: ${new URL('/', sink.url)}`,
+    '  ledger-db:',
+    '    type: postgres',
+    `    url: "${ledgerDb.url}"`,
+    '    statements:',
+    '      bump: {sql: "update counters set n = n + 1 where id = $1", params: [text]}',
+    '      slow: {sql: "select pg_sleep(30)", params: []}',
+    '',
+  ].join('\n');
+  const stack = await startStack({ policy, targets, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: sink.hostPort } });
   const bot = 'svc:etl-bot';
   const vote = (who: string, id: string, decision = 'approve') => stack.call(who, 'POST', `/v1/actions/${id}/decisions`, { decision, comment: 'recorded' });
   const pending = async (body: object) => {
@@ -98,6 +120,24 @@ async function main() {
       await settle(id);
       return id;
     },
+    'http-target-path-succeeded': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', target: 'sink', path: '/hooks/run', method: 'POST', body: { a: 2 } } })).id;
+      await settle(id);
+      return id;
+    },
+    'postgres-statement-succeeded': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'postgres', target: 'ledger-db', statement: 'bump', args: ['c1'] } })).id;
+      await settle(id);
+      return id;
+    },
+    'postgres-cancelled-while-executing': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'postgres', target: 'ledger-db', statement: 'slow', args: [] } })).id;
+      await stack.until(bot, id, (x) => x.status === 'executing');
+      await new Promise((r) => setTimeout(r, 500)); // the statement has started on the target
+      await stack.call(bot, 'POST', `/v1/actions/${id}/cancel`, { reason: 'recorded' });
+      await settle(id);
+      return id;
+    },
     'http-retried-then-succeeded': async () => {
       const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', url: sink.url, body: { a: 1 } } })).id;
       await settle(id);
@@ -116,6 +156,7 @@ async function main() {
   } finally {
     await sink.close();
     await stack.stop();
+    await ledgerDb.drop();
     await server.stop();
   }
 }
