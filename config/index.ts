@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { AllowListEntryError, parseAllowList, type PrivateAllowList } from '../network';
 
+export { ensureDevKeyFile } from './dev-key-file';
+
 /** Thrown at start-up when an environment variable has a value that cannot work. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

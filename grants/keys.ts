@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config';
+import { ConfigError, ensureDevKeyFile } from '../config';
 
 /** The key a deployment without INTERLOCK_GRANT_SIGNING_KEY signs with: generated once under the data dir. */
 export const DEV_GRANT_KEY_FILE = 'grant-signing-key.pem';
@@ -37,15 +36,7 @@ export class GrantKeys {
   static load(config: { grantSigningKey?: string; dataDir: string }): GrantKeys {
     if (config.grantSigningKey) return GrantKeys.fromPem(config.grantSigningKey, VARIABLE);
     const file = path.join(config.dataDir, DEV_GRANT_KEY_FILE);
-    if (!existsSync(file)) {
-      mkdirSync(config.dataDir, { recursive: true });
-      try {
-        writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600, flag: 'wx' });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process of this data dir made it first
-      }
-    }
-    return GrantKeys.fromPem(readFileSync(file, 'utf8'), file);
+    return GrantKeys.fromPem(ensureDevKeyFile(file).pem, file);
   }
 
   /** A key that lives only in this process: for tests of the HTTP layer alone. */

@@ -1,7 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../config';
+import { ConfigError, ensureDevKeyFile } from '../../config';
 
 /** The key `npm start` generates under the data dir when INTERLOCK_AUDIT_SIGNING_KEY is unset. */
 const DEV_SIGNING_KEY_FILE = 'audit-signing-key.pem';
@@ -61,9 +61,7 @@ export function publicKeyPem(key: KeyObject): string {
 /** First start only: a fresh key in a 0600 file. Returns the file and whether it was created now. */
 export function ensureDevSigningKey(dataDir: string): { file: string; created: boolean } {
   const file = path.join(dataDir, DEV_SIGNING_KEY_FILE);
-  const created = !existsSync(file);
-  if (created) writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
-  return { file, created };
+  return { file, created: ensureDevKeyFile(file).created };
 }
 
 export interface AuditKeys {
