@@ -60,35 +60,8 @@ function extras(figures: FaultFigures[]): string {
     .join('; ');
 }
 
-async function main() {
-  const { runs, names } = parse(process.argv.slice(2));
-  const dir = path.join(PROJECT_ROOT, 'test', 'faults');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.test.ts') && (names.length === 0 || names.some((n) => f.includes(n))))
-    .map((f) => path.join('test', 'faults', f));
-  const { env, stop } = await startTestEnvironment();
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'interlock-faults-'));
-  const results = new Map<string, Run[]>();
-  const startedAt = new Date();
-  try {
-    for (const file of files) {
-      const name = path.basename(file, '.test.ts');
-      const list: Run[] = [];
-      results.set(name, list);
-      for (let i = 1; i <= runs; i++) {
-        const run = await runOnce(file, env, path.join(scratch, `${name}.jsonl`));
-        list.push(run);
-        const f = run.figures;
-        const note = f.length ? `effects/action ${range(f.map((x) => x.effectsPerAction))}, lost events ${f.reduce((n, x) => n + x.lostEvents, 0)}` : 'no figures (placeholder or failed early)';
-        process.stdout.write(`faults: ${name} run ${i}/${runs}: ${run.passed ? 'pass' : 'FAIL'} in ${run.seconds.toFixed(1)} s (${note})\n`);
-        if (!run.passed) process.stdout.write(`${run.tail}\n`);
-      }
-    }
-  } finally {
-    await stop();
-    rmSync(scratch, { recursive: true, force: true });
-  }
-
+/** The table of every file run so far, written to docs/FAULTS.md (after each file, so a long run that is stopped keeps what it measured). */
+function writeReport(results: Map<string, Run[]>, runs: number, names: string[], startedAt: Date, pending: string[]): { table: string; allPassed: boolean } {
   // A file with more than one case (the kill test: http and postgres) gets a row per case it reported.
   const rows = [...results].flatMap(([name, list]) => {
     const all = list.flatMap((r) => r.figures);
@@ -113,23 +86,58 @@ async function main() {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.name} | ${r.runs} | ${r.passes} | ${r.actions} | ${r.effects} | ${r.lost} | ${r.duration} | ${r.extras || ''} |`),
   ].join('\n');
-  process.stdout.write(`\n${table}\n`);
   const doc = `# Fault test figures
 
-Written by \`npm run test:faults -- --runs ${runs}\` (${startedAt.toISOString()}, ${os.cpus().length} CPUs, Node ${process.version}); each run is a fresh process
+Written by \`npm run test:faults -- --runs ${runs}${names.length ? ' ' + names.join(' ') : ''}\` (${startedAt.toISOString()}, ${os.cpus().length} CPUs, Node ${process.version}); each run is a fresh process
 against real child processes (\`interlock api\`, \`interlock worker\`), a real Temporal dev server and a real Postgres. What each
 test does: [docs/operations.md](operations.md#fault-tests).
 
 ${table}
-
+${pending.length ? `\nStill running when this was written: ${pending.join(', ')}.\n` : ''}
 "effects per action" is the number of distinct effects the sink applied for each action (by Idempotency-Key), or for the postgres
 target the statement's effect on its row with the action's ledger row: 1 is exactly once.
 "lost events" counts audit events a workflow wrote that are missing from the trail, over all runs; each run also checks that
 no event is there twice and that \`interlock audit verify\` exits 0.
 `;
   writeFileSync(path.join(PROJECT_ROOT, 'docs', 'FAULTS.md'), doc);
+  return { table, allPassed: rows.every((r) => r.passes === r.runs) };
+}
+
+async function main() {
+  const { runs, names } = parse(process.argv.slice(2));
+  const dir = path.join(PROJECT_ROOT, 'test', 'faults');
+  // In the order the names were given (the quick ones first, say), else the directory's.
+  const all = readdirSync(dir).filter((f) => f.endsWith('.test.ts'));
+  const picked = names.length === 0 ? all : names.flatMap((n) => all.filter((f) => f.includes(n)));
+  const files = [...new Set(picked)].map((f) => path.join('test', 'faults', f));
+  const { env, stop } = await startTestEnvironment();
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'interlock-faults-'));
+  const results = new Map<string, Run[]>();
+  const startedAt = new Date();
+  try {
+    for (const file of files) {
+      const name = path.basename(file, '.test.ts');
+      const list: Run[] = [];
+      results.set(name, list);
+      for (let i = 1; i <= runs; i++) {
+        const run = await runOnce(file, env, path.join(scratch, `${name}.jsonl`));
+        list.push(run);
+        const f = run.figures;
+        const note = f.length ? `effects/action ${range(f.map((x) => x.effectsPerAction))}, lost events ${f.reduce((n, x) => n + x.lostEvents, 0)}` : 'no figures (placeholder or failed early)';
+        process.stdout.write(`faults: ${name} run ${i}/${runs}: ${run.passed ? 'pass' : 'FAIL'} in ${run.seconds.toFixed(1)} s (${note})\n`);
+        if (!run.passed) process.stdout.write(`${run.tail}\n`);
+      }
+      writeReport(results, runs, names, startedAt, files.slice(files.indexOf(file) + 1).map((f) => path.basename(f, '.test.ts')));
+    }
+  } finally {
+    await stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const { table, allPassed } = writeReport(results, runs, names, startedAt, []);
+  process.stdout.write(`\n${table}\n`);
   process.stdout.write('\nfaults: written to docs/FAULTS.md\n');
-  process.exit(rows.every((r) => r.passes === r.runs) ? 0 : 1);
+  process.exit(allPassed ? 0 : 1);
 }
 
 main().catch((err) => {
