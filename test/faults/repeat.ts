@@ -60,7 +60,7 @@ function extras(figures: FaultFigures[]): string {
     .join('; ');
 }
 
-/** The table of every file run so far, written to docs/FAULTS.md (after each file, so a long run that is stopped keeps what it measured). */
+/** The table of every file run so far, written to docs/FAULTS.md (after each run, so a long run that is stopped keeps what it measured). */
 function writeReport(results: Map<string, Run[]>, runs: number, names: string[], startedAt: Date, pending: string[]): { table: string; allPassed: boolean } {
   // A file with more than one case (the kill test: http and postgres) gets a row per case it reported.
   const rows = [...results].flatMap(([name, list]) => {
@@ -126,8 +126,9 @@ async function main() {
         const note = f.length ? `effects/action ${range(f.map((x) => x.effectsPerAction))}, lost events ${f.reduce((n, x) => n + x.lostEvents, 0)}` : 'no figures (placeholder or failed early)';
         process.stdout.write(`faults: ${name} run ${i}/${runs}: ${run.passed ? 'pass' : 'FAIL'} in ${run.seconds.toFixed(1)} s (${note})\n`);
         if (!run.passed) process.stdout.write(`${run.tail}\n`);
+        const rest = files.slice(files.indexOf(file) + 1).map((f) => path.basename(f, '.test.ts'));
+        writeReport(results, runs, names, startedAt, i < runs ? [`${name} (${i} of ${runs} runs done)`, ...rest] : rest);
       }
-      writeReport(results, runs, names, startedAt, files.slice(files.indexOf(file) + 1).map((f) => path.basename(f, '.test.ts')));
     }
   } finally {
     await stop();
