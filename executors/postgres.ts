@@ -7,7 +7,7 @@ import { REDACTED, redactSecretParams } from '../domain/secret-params';
 import type { PostgresStatement, PostgresTarget, TargetSource } from '../targets/types';
 import { heartbeatWhile } from './heartbeat';
 import { argProblems, bindArgs } from './postgres-args';
-import { resolveRefs } from './references';
+import { resolveRefs } from '../targets';
 import type { ExecuteProblem, ExecutionPlan, Executor } from './types';
 
 export const PostgresExecuteSchema = Type.Object(
