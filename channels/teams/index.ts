@@ -1,0 +1,73 @@
+// The Microsoft Teams channel: posts each request as an Adaptive Card, keeps it true in place, and votes through the core.
+import { PUBLIC, withOverrides } from '@microsoft/teams.api';
+import { App } from '@microsoft/teams.apps';
+import { temporalUiLink } from '../../config';
+import type { Services } from '../../services';
+import type { Channel } from '../types';
+import { clientCredentialsToken } from './bot-token';
+import { registerCardActions } from './card-actions';
+import { TEAMS, TEAMS_MESSAGES_PATH } from './card-ids';
+import { TeamsCardStore } from './card-store';
+import { FastifyTeamsAdapter } from './fastify-adapter';
+import type { CardContext } from './request-card';
+import { teamsSdkLogger } from './sdk-logger';
+import { TeamsNotifier } from './teams-notifier';
+import { TeamsPeople } from './teams-people';
+
+/** Teams as a channel: it always has an inbound side (card actions on `POST /teams/messages`). */
+export type TeamsIntegration = Channel & Required<Pick<Channel, 'mount' | 'stop'>>;
+
+/**
+ * Teams is off unless TEAMS_APP_ID and TEAMS_APP_PASSWORD are set. Built on the Teams SDK (`@microsoft/teams.apps`
+ * 2.0, the last line for Node 20): its Bot Framework token validation guards the route, its Bot Connector client
+ * posts and updates cards. TEAMS_TENANT_ID makes the bot single-tenant; unset, it is multi-tenant.
+ */
+export async function createTeamsIntegration({ services }: { services: Services }): Promise<TeamsIntegration | null> {
+  const { config } = services;
+  const teams = config.teams;
+  if (!teams) return null;
+  const log = services.log.child({ room: 'teams' });
+  const adapter = new FastifyTeamsAdapter(log);
+  const app = new App({
+    clientId: teams.appId,
+    tenantId: teams.tenantId,
+    // TEAMS_TOKEN_URL: the same client-credentials grant, to that endpoint; otherwise the SDK's MSAL asks Entra ID.
+    ...(teams.tokenUrl ? { token: clientCredentialsToken(teams.tokenUrl, teams.appId, teams.appPassword) } : { clientSecret: teams.appPassword }),
+    serviceUrl: teams.serviceUrl,
+    cloud: teams.openIdMetadataUrl ? withOverrides(PUBLIC, { openIdMetadataUrl: teams.openIdMetadataUrl }) : PUBLIC,
+    httpServerAdapter: adapter,
+    messagingEndpoint: TEAMS_MESSAGES_PATH,
+    dangerouslyAllowUnauthenticatedRequests: false,
+    oauth: { fetchUserToken: false },
+    logger: teamsSdkLogger(log),
+  });
+  const people = new TeamsPeople(services.principals, log);
+  const render: CardContext = {
+    actionUrl: (id) => `${config.publicUrl}/v1/actions/${encodeURIComponent(id)}`,
+    temporalUrl: (id) => temporalUiLink(config, id),
+  };
+  const notifier = new TeamsNotifier({
+    connector: app.api.conversations,
+    people,
+    cards: new TeamsCardStore(services.database.db),
+    render,
+    appId: teams.appId,
+    tenantId: teams.tenantId,
+    defaultConversation: teams.defaultConversation,
+    log,
+  });
+
+  return {
+    name: TEAMS,
+    deliver: (change) => notifier.deliver(change),
+    async mount(api, actions) {
+      registerCardActions(app, { actions, people, render, log });
+      await app.initialize(); // registers the SDK's messaging handler with the adapter
+      await api.register(adapter.plugin);
+    },
+    async stop() {},
+  };
+}
+
+export { TEAMS, TEAMS_MESSAGES_PATH } from './card-ids';
+export { requestCard, ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from './request-card';
