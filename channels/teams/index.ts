@@ -14,6 +14,8 @@ import { teamsSdkLogger } from './sdk-logger';
 import { TeamsNotifier } from './teams-notifier';
 import { TeamsPeople } from './teams-people';
 
+const BOT_CONNECTOR_TIMEOUT_MS = 10_000;
+
 /** Teams as a channel: it always has an inbound side (card actions on `POST /teams/messages`). */
 export type TeamsIntegration = Channel & Required<Pick<Channel, 'mount' | 'stop'>>;
 
@@ -35,6 +37,8 @@ export async function createTeamsIntegration({ services }: { services: Services 
     ...(teams.tokenUrl ? { token: clientCredentialsToken(teams.tokenUrl, teams.appId, teams.appPassword) } : { clientSecret: teams.appPassword }),
     serviceUrl: teams.serviceUrl,
     cloud: teams.openIdMetadataUrl ? withOverrides(PUBLIC, { openIdMetadataUrl: teams.openIdMetadataUrl }) : PUBLIC,
+    // Every Bot Connector call is bounded, so a hanging Teams fails the attempt and the notification activity retries it.
+    client: { timeout: BOT_CONNECTOR_TIMEOUT_MS },
     httpServerAdapter: adapter,
     messagingEndpoint: TEAMS_MESSAGES_PATH,
     dangerouslyAllowUnauthenticatedRequests: false,

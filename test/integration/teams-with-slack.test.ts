@@ -48,4 +48,21 @@ describe('Slack and Teams together: one action posted to both, a vote in either 
     const slackClosed = await slack.fake.waitFor('chat.update', (c) => c.body.ts === slackPost.response?.ts && JSON.stringify(c.body.blocks).includes('Approved* by bob@example.com, gina@example.com'));
     assert.ok(!(slackClosed.body.blocks as any[]).some((b) => b.type === 'actions'), 'so does the Slack message');
   });
+
+  test('Teams failing for a moment is retried without telling Slack twice', async () => {
+    const { stack, connector } = suite;
+    const a = await stack.submit(BOT, { action: 'infra.restart', resource: 'k8s://prod/api' });
+    const slackPost = await slack.fake.waitFor('chat.postMessage', (c) => !c.body.thread_ts && JSON.stringify(c.body.blocks ?? []).includes(a.id));
+    await connector.waitFor('createActivity', (c) => JSON.stringify(c.body.attachments ?? []).includes(a.id));
+    // The escalation's card update fails once (503): the notification is retried for Teams alone.
+    connector.failNext(503, 1);
+    const refreshed = await connector.waitFor('updateActivity', (c) => c.status === 200 && JSON.stringify(c.body).includes(a.id) && JSON.stringify(c.body).includes('Escalated (level 1)'));
+    assert.ok(connector.callsTo('updateActivity', (c) => c.status === 503).length >= 1, 'the first try met the outage');
+    assert.ok(refreshed);
+    await stack.until(AUDITOR, a.id, (x) => x.decision.escalationLevel === 1);
+    const threads = slack.fake.callsTo('chat.postMessage', (c) => c.body.thread_ts === slackPost.response?.ts);
+    assert.equal(threads.length, 1, 'Slack got the escalation thread reply once');
+    const audit = (await stack.call(AUDITOR, 'GET', `/v1/actions/${a.id}/audit`)).body.items as any[];
+    assert.equal(audit.filter((e) => e.type === 'notification.failed').length, 0, 'a failure that a retry mended is not recorded');
+  });
 });

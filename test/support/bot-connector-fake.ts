@@ -30,6 +30,7 @@ export class BotConnectorFake extends RecordingServer<ConnectorCall> {
   readonly refusedTokens: string[] = [];
   private members: TeamsMember[] = [];
   private failing: number | null = null;
+  private failures = 0;
   private seq = 0;
 
   constructor(private readonly issuer: BotFrameworkIssuer) {
@@ -45,8 +46,14 @@ export class BotConnectorFake extends RecordingServer<ConnectorCall> {
   fail(status: number): void {
     this.failing = status;
   }
+  /** The next `count` calls answer `status`, then the stand-in works again (a brief outage). */
+  failNext(status: number, count: number): void {
+    this.failing = status;
+    this.failures = count;
+  }
   heal(): void {
     this.failing = null;
+    this.failures = 0;
   }
 
   protected operationOf(call: ConnectorCall): string {
@@ -70,7 +77,11 @@ export class BotConnectorFake extends RecordingServer<ConnectorCall> {
     else if (req.method === 'PUT' && collection === 'activities' && id) call.op = 'updateActivity';
     else if (req.method === 'GET' && collection === 'members') call.op = id ? 'getMember' : 'getMembers';
     this.calls.push(call);
-    if (this.failing) return (call.status = this.failing), json(res, this.failing, { error: { code: 'ServiceError', message: 'the stand-in was told to fail' } });
+    if (this.failing) {
+      call.status = this.failing;
+      if (this.failures > 0 && --this.failures === 0) this.failing = null;
+      return json(res, call.status, { error: { code: 'ServiceError', message: 'the stand-in was told to fail' } });
+    }
     call.status = 200;
     switch (call.op) {
       case 'createConversation':

@@ -56,6 +56,13 @@ rules:
     decision: require_approval
     approvers: {groups: [data-owners], quorum: 2}
     notify: {slack: "#releases", teams: "${DATA_CONVERSATION}"}
+  - id: both-channels-escalation
+    when: action == "infra.restart"
+    decision: require_approval
+    approvers: {groups: [sre-oncall], quorum: 1}
+    escalation:
+      - {after: 2s, groups: [security-oncall]}
+    notify: {slack: "#infra", teams: "${INFRA_CONVERSATION}"}
 `;
 
 /** gina and olga have no Teams id in principals.yaml: the Bot Connector's member API finds them by UPN / e-mail. */
