@@ -15,6 +15,8 @@ import { TeamsNotifier } from './teams-notifier';
 import { TeamsPeople } from './teams-people';
 
 const BOT_CONNECTOR_TIMEOUT_MS = 10_000;
+/** The Bot Connector's global endpoint for proactive messages (the SDK's own default). */
+const PUBLIC_BOT_CONNECTOR = 'https://smba.trafficmanager.net/teams';
 
 /** Teams as a channel: it always has an inbound side (card actions on `POST /teams/messages`). */
 export type TeamsIntegration = Channel & Required<Pick<Channel, 'mount' | 'stop'>>;
@@ -31,11 +33,13 @@ export async function createTeamsIntegration({ services }: { services: Services 
   const log = services.log.child({ room: 'teams' });
   const adapter = new FastifyTeamsAdapter(log);
   const app = new App({
+    // Every setting is given, empty rather than unset: the SDK falls back to CLIENT_SECRET, TENANT_ID and SERVICE_URL
+    // from the environment for a missing one, names too generic to be ours.
     clientId: teams.appId,
-    tenantId: teams.tenantId,
+    tenantId: teams.tenantId ?? '',
     // TEAMS_TOKEN_URL: the same client-credentials grant, to that endpoint; otherwise the SDK's MSAL asks Entra ID.
-    ...(teams.tokenUrl ? { token: clientCredentialsToken(teams.tokenUrl, teams.appId, teams.appPassword) } : { clientSecret: teams.appPassword }),
-    serviceUrl: teams.serviceUrl,
+    ...(teams.tokenUrl ? { clientSecret: '', token: clientCredentialsToken(teams.tokenUrl, teams.appId, teams.appPassword) } : { clientSecret: teams.appPassword }),
+    serviceUrl: teams.serviceUrl ?? PUBLIC_BOT_CONNECTOR,
     cloud: teams.openIdMetadataUrl ? withOverrides(PUBLIC, { openIdMetadataUrl: teams.openIdMetadataUrl }) : PUBLIC,
     // Every Bot Connector call is bounded, so a hanging Teams fails the attempt and the notification activity retries it.
     client: { timeout: BOT_CONNECTOR_TIMEOUT_MS },
