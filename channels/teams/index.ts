@@ -1,6 +1,4 @@
 // The Microsoft Teams channel: posts each request as an Adaptive Card, keeps it true in place, and votes through the core.
-import { PUBLIC, withOverrides } from '@microsoft/teams.api';
-import { App } from '@microsoft/teams.apps';
 import { temporalUiLink } from '../../config';
 import type { Services } from '../../services';
 import type { Channel } from '../types';
@@ -30,6 +28,8 @@ export async function createTeamsIntegration({ services }: { services: Services 
   const { config } = services;
   const teams = config.teams;
   if (!teams) return null;
+  // Loaded only when Teams is on: the SDK (and the Express, axios and MSAL under it) costs every other process start-up time.
+  const [{ App }, { PUBLIC, withOverrides }] = await Promise.all([import('@microsoft/teams.apps'), import('@microsoft/teams.api')]);
   const log = services.log.child({ room: 'teams' });
   const adapter = new FastifyTeamsAdapter(log);
   const app = new App({
