@@ -27,13 +27,20 @@ export interface NotifyDeps {
  */
 export function createNotifyActivity({ channels, audit, metrics }: NotifyDeps) {
   return async function notifyActionChange(change: ActionChange): Promise<void> {
-    const settled = await Promise.allSettled(channels.map((c) => c.deliver(change)));
+    // A retry is for the channels that failed: one that was told already (Slack's escalation thread) is not told twice.
+    const delivered = new Set(deliveredBefore());
+    const pending = channels.filter((c) => !delivered.has(c.name));
+    const settled = await Promise.allSettled(pending.map((c) => c.deliver(change)));
     const permanent: ChannelDeliveryError[] = [];
     const transient: ChannelDeliveryError[] = [];
     settled.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') return void permanent.push(...outcome.value);
-      const failure = asDeliveryError(channels[i].name, outcome.reason);
+      if (outcome.status === 'fulfilled') {
+        delivered.add(pending[i].name);
+        return void permanent.push(...outcome.value);
+      }
+      const failure = asDeliveryError(pending[i].name, outcome.reason);
       (failure.transient ? transient : permanent).push(failure);
+      if (!failure.transient) delivered.add(pending[i].name);
     });
     const recorded = isFinalAttempt() ? [...permanent, ...transient] : permanent;
     if (recorded.length > 0) {
@@ -41,7 +48,10 @@ export function createNotifyActivity({ channels, audit, metrics }: NotifyDeps) {
       for (const f of recorded) metrics?.notificationsFailed.inc({ channel: f.channel });
       await audit.append(recorded.map((f) => failedEvent(change, f)));
     }
-    if (transient.length > 0) throw ApplicationFailure.retryable(transient.map((f) => f.message).join('; '), 'ChannelUnavailable');
+    if (transient.length > 0) {
+      rememberDelivered([...delivered]);
+      throw ApplicationFailure.retryable(transient.map((f) => f.message).join('; '), 'ChannelUnavailable');
+    }
   };
 }
 
@@ -65,6 +75,24 @@ function failedEvent(change: ActionChange, f: ChannelDeliveryError) {
     data: { channel: f.target, error: f.error, kind: change.kind, method: f.method },
     policyVersion: action.decision?.policyVersion ?? null,
   };
+}
+
+/** The channels an earlier attempt of this activity delivered to (kept in its heartbeat details; none outside an activity). */
+function deliveredBefore(): string[] {
+  try {
+    const details: unknown = Context.current().info.heartbeatDetails;
+    return Array.isArray(details) ? details.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberDelivered(names: string[]): void {
+  try {
+    Context.current().heartbeat(names);
+  } catch {
+    /* outside an activity: nothing retries, nothing to remember */
+  }
 }
 
 /** Whether this is the activity's last try (always true outside an activity). */

@@ -31,6 +31,8 @@ export interface Config {
   /** `host:port` pairs the http executor may reach although private or loopback (INTERLOCK_HTTP_ALLOW_PRIVATE). */
   httpAllowPrivate: PrivateAllowList;
   slack: { botToken: string; signingSecret: string; appToken: string | undefined; apiUrl: string | undefined; defaultChannel: string | undefined } | null;
+  /** Microsoft Teams bot (TEAMS_*): on when TEAMS_APP_ID and TEAMS_APP_PASSWORD are set. */
+  teams: TeamsConfig | null;
   auditSigningKey: string | undefined;
   /** PEM Ed25519 key(s) grants are signed with, the first signing (INTERLOCK_GRANT_SIGNING_KEY); unset: a key under the data dir. */
   grantSigningKey: string | undefined;
@@ -49,6 +51,51 @@ export interface Config {
   startLimitPerMinute: number;
   /** Submissions one principal may have in flight at once. */
   submitConcurrency: number;
+}
+
+export interface TeamsConfig {
+  appId: string;
+  appPassword: string;
+  /** Single-tenant bot when set; unset: multi-tenant. */
+  tenantId: string | undefined;
+  defaultConversation: string | undefined;
+  /** Overrides: the Bot Connector base for outgoing calls, the OpenID metadata incoming tokens are checked against, the bot's OAuth token endpoint. */
+  serviceUrl: string | undefined;
+  openIdMetadataUrl: string | undefined;
+  tokenUrl: string | undefined;
+}
+
+function httpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, `"${raw}" must be an http(s) URL`);
+  return raw.replace(/\/+$/, '');
+}
+
+function teamsConfig(env: NodeJS.ProcessEnv): TeamsConfig | null {
+  const appId = env.TEAMS_APP_ID || undefined;
+  const appPassword = env.TEAMS_APP_PASSWORD || undefined;
+  if (!appId && !appPassword) return null;
+  if (!appId) throw new ConfigError('TEAMS_APP_ID', 'is required with TEAMS_APP_PASSWORD (the Azure Bot\'s Microsoft App ID)');
+  if (!appPassword) throw new ConfigError('TEAMS_APP_PASSWORD', 'is required with TEAMS_APP_ID (a client secret of the bot\'s app registration)');
+  const openIdMetadataUrl = httpUrl(env, 'TEAMS_OPENID_METADATA_URL');
+  // The SDK finds the signing keys beside the metadata document, as Bot Framework publishes them.
+  if (openIdMetadataUrl && !openIdMetadataUrl.endsWith('/openidconfiguration')) throw new ConfigError('TEAMS_OPENID_METADATA_URL', `"${openIdMetadataUrl}" must end in /openidconfiguration (the keys are read from .../keys beside it)`);
+  return {
+    appId,
+    appPassword,
+    tenantId: env.TEAMS_TENANT_ID || undefined,
+    defaultConversation: env.TEAMS_DEFAULT_CONVERSATION || undefined,
+    serviceUrl: httpUrl(env, 'TEAMS_SERVICE_URL'),
+    openIdMetadataUrl,
+    tokenUrl: httpUrl(env, 'TEAMS_TOKEN_URL'),
+  };
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -122,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
     httpAllowPrivate: allowList(env, 'INTERLOCK_HTTP_ALLOW_PRIVATE'),
     slack: botToken ? { botToken, signingSecret: signingSecret ?? '', appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined, defaultChannel: env.SLACK_DEFAULT_CHANNEL || undefined } : null,
+    teams: teamsConfig(env),
     auditSigningKey: env.INTERLOCK_AUDIT_SIGNING_KEY || undefined,
     auditPublicKey: env.INTERLOCK_AUDIT_PUBLIC_KEY || undefined,
     grantSigningKey: env.INTERLOCK_GRANT_SIGNING_KEY || undefined,

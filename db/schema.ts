@@ -121,6 +121,14 @@ export const slackMessages = pgTable('slack_messages', {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
 });
 
+/** Where each action's Teams card was posted (conversation and activity id), so every change updates that card in place. */
+export const teamsCards = pgTable('teams_cards', {
+  actionId: text('action_id').primaryKey(),
+  conversationId: text('conversation_id').notNull(),
+  activityId: text('activity_id').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
+});
+
 /**
  * The grant signing key (its RFC 7638 kid) last seen signing, so a change of key is audited once as `key.rotated`
  * however many API processes start with it; `version` counts the changes and names their events.

@@ -22,6 +22,11 @@ export function canonicalSlackId(slackUserId: string): string {
   return slackUserId.trim().toUpperCase();
 }
 
+/** Azure AD object ids are GUIDs, which compare case-insensitively. */
+export function canonicalTeamsId(aadObjectId: string): string {
+  return aadObjectId.trim().toLowerCase();
+}
+
 /** Two spellings of one id (`Alice@example.com`, ` alice@example.com`). */
 export function sameIdentity(a: string | null | undefined, b: string | null | undefined): boolean {
   return a != null && b != null && canonicalIdentity(a) === canonicalIdentity(b);

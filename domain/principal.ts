@@ -7,6 +7,8 @@ export interface Principal {
   kind: PrincipalKind;
   groups: string[];
   slack?: string;
+  /** Azure AD (Entra ID) object id of the person's Teams account. */
+  teams?: string;
   email?: string;
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { canonicalIdentity, canonicalSlackId } from '../domain/identity';
+import { canonicalIdentity, canonicalSlackId, canonicalTeamsId } from '../domain/identity';
 import { emailOf, type Principal } from '../domain/principal';
 
 /** Thrown when principals.yaml cannot be used; names the file, line and field. */
@@ -15,13 +15,15 @@ export class PrincipalsError extends Error {
 export class PrincipalDirectory {
   private byId = new Map<string, Principal>();
   private bySlack = new Map<string, Principal>();
+  private byTeams = new Map<string, Principal>();
   private byMail = new Map<string, Principal>();
 
-  /** `principals` must not share an id, e-mail or Slack id: parsePrincipals refuses such a file. */
+  /** `principals` must not share an id, e-mail, Slack or Teams id: parsePrincipals refuses such a file. */
   constructor(principals: Principal[]) {
     for (const p of principals) {
       this.byId.set(canonicalIdentity(p.id), p);
       if (p.slack) this.bySlack.set(canonicalSlackId(p.slack), p);
+      if (p.teams) this.byTeams.set(canonicalTeamsId(p.teams), p);
       const mail = emailOf(p);
       if (mail) this.byMail.set(canonicalIdentity(mail), p);
     }
@@ -34,15 +36,19 @@ export class PrincipalDirectory {
   bySlackId(slackUserId: string): Principal | undefined {
     return this.bySlack.get(canonicalSlackId(slackUserId));
   }
+  /** By the Azure AD object id Teams reports for a user. */
+  byTeamsId(aadObjectId: string): Principal | undefined {
+    return this.byTeams.get(canonicalTeamsId(aadObjectId));
+  }
   byEmail(email: string): Principal | undefined {
     return this.byMail.get(canonicalIdentity(email));
   }
   /**
-   * The principal an identity someone typed names: its id, its e-mail or its Slack id, in any case or spacing.
+   * The principal an identity someone typed names: its id, its e-mail, its Slack or Teams id, in any case or spacing.
    * The one place an identity becomes a principal; people known through an identity provider are added here.
    */
   resolve(identity: string): Principal | undefined {
-    return this.get(identity) ?? this.byEmail(identity) ?? this.bySlackId(identity);
+    return this.get(identity) ?? this.byEmail(identity) ?? this.bySlackId(identity) ?? this.byTeamsId(identity);
   }
   all(): Principal[] {
     return [...this.byId.values()];
@@ -52,7 +58,7 @@ export class PrincipalDirectory {
   }
 }
 
-const CLAIM_LABEL = { id: 'id', email: 'email', slack: 'Slack id' } as const;
+const CLAIM_LABEL = { id: 'id', email: 'email', slack: 'Slack id', teams: 'Teams (Azure AD object) id' } as const;
 type ClaimKind = keyof typeof CLAIM_LABEL;
 
 export function parsePrincipals(text: string, file = 'principals.yaml'): PrincipalDirectory {
@@ -71,25 +77,27 @@ export function parsePrincipals(text: string, file = 'principals.yaml'): Princip
     const at = `${file}:${lines.linePos(seq?.items?.[i]?.range?.[0] ?? 0).line}`;
     const fail = (msg: string) => new PrincipalsError(`${at}: principals[${i}]: ${msg}`, file);
     if (!raw || typeof raw !== 'object') throw fail('expected {id, kind, groups}');
-    const unknown = Object.keys(raw).filter((k) => !['id', 'kind', 'groups', 'slack', 'email'].includes(k));
-    if (unknown.length) throw fail(`unknown field "${unknown[0]}" (allowed: id, kind, groups, slack, email)`);
-    const identity = (field: 'id' | 'slack' | 'email', required: boolean): string | undefined => {
+    const unknown = Object.keys(raw).filter((k) => !['id', 'kind', 'groups', 'slack', 'teams', 'email'].includes(k));
+    if (unknown.length) throw fail(`unknown field "${unknown[0]}" (allowed: id, kind, groups, slack, teams, email)`);
+    const identity = (field: 'id' | 'slack' | 'teams' | 'email', required: boolean): string | undefined => {
       const value = raw[field];
       if (value === undefined && !required) return undefined;
       if (typeof value !== 'string' || value.trim() === '') throw fail(`"${field}" must be a non-empty string`);
       if (/[\p{Cc}\p{Cf}]/u.test(value)) throw fail(`"${field}" ${JSON.stringify(value)} contains a control or invisible character`);
       if (/\s/.test(value.trim())) throw fail(`"${field}" ${JSON.stringify(value)} contains whitespace; an identity is one word`);
-      return field === 'slack' ? canonicalSlackId(value) : canonicalIdentity(value);
+      return field === 'slack' ? canonicalSlackId(value) : field === 'teams' ? canonicalTeamsId(value) : canonicalIdentity(value);
     };
     const id = identity('id', true)!;
     const slack = identity('slack', false);
+    const teams = identity('teams', false);
+    if (teams && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(teams)) throw fail(`"teams" ${JSON.stringify(raw.teams)} is not an Azure AD object id (a GUID such as 00000000-0000-0000-0000-000000000000; Teams admin centre or Entra ID shows it)`);
     const email = identity('email', false);
     if (raw.kind !== 'human' && raw.kind !== 'service') throw fail(`"kind" must be human or service, got ${JSON.stringify(raw.kind)}`);
     const groups = raw.groups ?? [];
     if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) throw fail('"groups" must be a list of names');
-    const principal = { id, kind: raw.kind, groups, slack, email } satisfies Principal;
+    const principal = { id, kind: raw.kind, groups, slack, email, ...(teams ? { teams } : {}) } satisfies Principal;
     // E-mail first: an e-mail id is also the principal's e-mail, and is reported as the e-mail it is.
-    const own: [ClaimKind, string | undefined][] = [['email', emailOf(principal)], ['id', id], ['slack', slack]];
+    const own: [ClaimKind, string | undefined][] = [['email', emailOf(principal)], ['id', id], ['slack', slack], ['teams', teams]];
     const mine = new Set<string>();
     for (const [kind, name] of own) {
       if (name === undefined || mine.has(name)) continue;

@@ -49,7 +49,7 @@ async function main() {
     `  Temporal UI   ${devServer?.uiUrl ?? config.temporalUiUrl}`,
     `  Temporal      ${address} (namespace ${config.temporalNamespace}, task queue ${worker.taskQueue})`,
     `  Database      ${p.services.database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'Postgres (DATABASE_URL)'}`,
-    `  Channels      ${channels.length ? channels.map((c) => c.name).join(', ') : 'none (Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
+    `  Channels      ${channels.length ? channels.map((c) => c.name).join(', ') : 'none (Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; Teams: TEAMS_APP_ID and TEAMS_APP_PASSWORD)'}`,
     `  Audit         checkpoints signed by ${p.auditKeyId} ${config.auditCheckpointSeconds > 0 ? `every ${config.auditCheckpointSeconds} s` : 'on shutdown only'} (npx interlock audit public-key)`,
     tokenFile ? `  API tokens    created for the example principals: ${tokenFile}` : '',
     '  Ctrl-C stops everything.',

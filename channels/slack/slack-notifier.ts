@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { ActionChange } from '../../activities';
 import type { Action } from '../../domain/action';
-import type { Principal } from '../../domain/principal';
 import type { Logger } from '../../observability';
+import { escalatedPeople } from '../escalated-people';
 import type { ChannelDeliveryError } from '../types';
 import { outcomeSentence } from './decision-lines';
 import { SLACK } from './interaction-ids';
@@ -82,7 +82,7 @@ export class SlackNotifier {
   private async announceEscalation(change: ActionChange, where: MessageLocation | null, calls: NotificationCalls): Promise<void> {
     const { action, escalation } = change;
     if (!escalation) return;
-    const added = this.escalatedPeople(action, escalation);
+    const added = escalatedPeople(action, escalation, this.deps.people);
     const slackIds = [...new Set((await Promise.all(added.map((p) => this.deps.people.slackIdOf(p)))).filter((id): id is string => !!id))];
     const names = [...escalation.groups.map((g) => `group ${g}`), ...escalation.principals].join(', ');
     const summary = `\`${escapeText(action.action)}\` on \`${escapeText(clip(action.resource, 300))}\` (${escapeText(action.environment)}), requested by ${escapeText(action.requester)}`;
@@ -110,19 +110,6 @@ export class SlackNotifier {
     if (!user) return;
     const text = outcomeSentence(action, this.deps.render.actionUrl);
     await calls.send('chat.postMessage', user, () => this.deps.client.chat.postMessage({ channel: user, text }));
-  }
-
-  private escalatedPeople(action: Action, escalation: NonNullable<ActionChange['escalation']>): Principal[] {
-    const people = new Map<string, Principal>();
-    for (const group of escalation.groups) for (const p of this.deps.people.membersOf(group)) people.set(p.id, p);
-    for (const id of escalation.principals) {
-      const p = this.deps.people.byPrincipalId(id);
-      if (p) people.set(p.id, p);
-    }
-    // Those who may not vote on it are not asked to.
-    people.delete(action.requester);
-    if (action.onBehalfOf) people.delete(action.onBehalfOf);
-    return [...people.values()].filter((p) => p.kind === 'human');
   }
 
   private channelFor(action: Action): string | undefined {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RecordingServer } from './recording-server';
 
 /** One Web API call as Slack would have received it; JSON-valued form fields (blocks, view) are parsed. */
 export interface SlackCall {
@@ -20,22 +20,12 @@ export interface SlackUser {
  * way Slack documents them and records every call. It can be told to fail a method with a Slack error, or to
  * hang (accept the request and never answer). `POST /exec` is a plain 200 target for the http executor.
  */
-export class SlackFake {
-  readonly calls: SlackCall[] = [];
+export class SlackFake extends RecordingServer<SlackCall> {
   private failures = new Map<string, string>();
   private hanging = false;
   private seq = 0;
   private users = new Map<string, SlackUser>();
-  private server = createServer((req, res) => void this.handle(req, res));
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
   get apiUrl(): string {
     return `${this.url}/api/`;
   }
@@ -58,30 +48,11 @@ export class SlackFake {
     this.hanging = false;
   }
 
-  callsTo(method: string, where: (c: SlackCall) => boolean = () => true): SlackCall[] {
-    return this.calls.filter((c) => c.method === method && where(c));
+  protected operationOf(call: SlackCall): string {
+    return call.method;
   }
 
-  /** Polls until some recorded call satisfies `where` (no fixed sleeps). */
-  async waitFor(method: string, where: (c: SlackCall) => boolean = () => true, timeoutMs = 15_000): Promise<SlackCall> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.callsTo(method, where).at(-1);
-      if (found) return found;
-      if (Date.now() > end) throw new Error(`no ${method} call matched within ${timeoutMs} ms; calls: ${this.calls.map((c) => c.method).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString();
+  protected handle(req: IncomingMessage, res: ServerResponse, raw: string) {
     if (req.url === '/exec') return send(res, { ok: true, executed: true });
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
     const body = parseBody(raw, req.headers['content-type'] ?? '');

@@ -9,6 +9,7 @@ import { createToken } from '../../identity';
 import { createLogger } from '../../observability';
 import type { Channel } from '../../channels';
 import { createSlackIntegration, type SlackIntegration } from '../../channels/slack';
+import { createTeamsIntegration, type TeamsIntegration } from '../../channels/teams';
 import { openServices, type Services } from '../../services';
 import { startWorker, type RunningWorker } from '../../worker';
 import type { TargetSource } from '../../targets/types';
@@ -27,6 +28,8 @@ export interface StackOptions {
   channels?: Channel[];
   /** Run the real Slack integration (needs SLACK_* in `env`): its delivery in the worker, its receiver on the API. */
   slack?: boolean;
+  /** Run the real Teams integration (needs TEAMS_* in `env`): its delivery in the worker, its bot endpoint on the API. */
+  teams?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionCore, services: Services, temporal: Client) => Promise<void>;
   /** Instead of a targets.yaml text: targets given as data (they can be changed while the stack runs). */
@@ -38,6 +41,7 @@ export interface TestStack {
   services: Services;
   temporal: Client;
   slack: SlackIntegration | null;
+  teams: TeamsIntegration | null;
   worker: RunningWorker;
   taskQueue: string;
   tokens: Record<string, string>;
@@ -107,13 +111,16 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const slack = opts.slack ? await createSlackIntegration({ services }) : null;
   if (opts.slack && !slack) throw new Error('startStack({slack: true}) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in env');
-  const channels = [...(slack ? [slack] : []), ...(opts.channels ?? [])];
+  const teams = opts.teams ? await createTeamsIntegration({ services }) : null;
+  if (opts.teams && !teams) throw new Error('startStack({teams: true}) needs TEAMS_APP_ID and TEAMS_APP_PASSWORD in env');
+  const channels = [...(slack ? [slack] : []), ...(teams ? [teams] : []), ...(opts.channels ?? [])];
   let worker = await startWorker(services, { address, channels });
   const extend = async (a: FastifyInstance, actions: ActionCore) => {
     if (slack) await slack.mount(a, actions);
+    if (teams) await teams.mount(a, actions);
     if (opts.extend) await opts.extend(a, actions, services, temporal);
   };
-  const app = await buildApi({ services, temporal, extend: slack || opts.extend ? extend : undefined });
+  const app = await buildApi({ services, temporal, extend: slack || teams || opts.extend ? extend : undefined });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}`;
@@ -141,6 +148,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     services,
     temporal,
     slack,
+    teams,
     get worker() {
       return worker;
     },
@@ -175,6 +183,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       await app.close();
       await worker.shutdown().catch(() => {});
       await slack?.stop();
+      await teams?.stop();
       await connection.close();
       await services.close();
       await database.drop();
