@@ -24,7 +24,7 @@ export function createNotesServer(effectsFile: string): Server {
     ],
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req) => {
-    appendFileSync(effectsFile, JSON.stringify({ tool: req.params.name, args: req.params.arguments ?? {} }) + '\n');
+    appendFileSync(effectsFile, JSON.stringify({ tool: req.params.name, args: req.params.arguments ?? {}, at: Date.now() }) + '\n');
     const args = (req.params.arguments ?? {}) as Record<string, string>;
     switch (req.params.name) {
       case 'read_note':
@@ -41,7 +41,7 @@ export function createNotesServer(effectsFile: string): Server {
 }
 
 /** The effects the upstream recorded: one entry per tool run. */
-export function effects(effectsFile: string): Array<{ tool: string; args: Record<string, unknown> }> {
+export function effects(effectsFile: string): Array<{ tool: string; args: Record<string, unknown>; at: number }> {
   if (!existsSync(effectsFile)) return [];
   return readFileSync(effectsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
