@@ -29,10 +29,10 @@ export function judgeCall(services: Pick<CoreServices, 'policy'>, actions: Actio
   return { outcome: decision.outcome, ruleId: decision.ruleId, reason: rule?.description ?? decision.reason, policyVersion, problems: problems.map((p) => `${p.field}: ${p.message}`) };
 }
 
-export async function recordCall(services: Pick<CoreServices, 'audit' | 'policy'>, actions: ActionCore, caller: Principal, call: Submission, outcome: CallOutcome): Promise<Judgement> {
+export async function recordCall(services: Pick<CoreServices, 'audit' | 'policy'>, actions: ActionCore, caller: Principal, call: Submission, outcome: CallOutcome, judgedHere?: Judgement): Promise<Judgement> {
   const mcp = mcpContextOf(call);
   if (!mcp || !call.action.startsWith('mcp.')) throw new InterlockError(ErrorCode.unprocessable, 'an MCP call is the action mcp.<server>.<tool> with context.mcp naming its server and tool', [{ field: 'call.context.mcp', message: 'missing' }]);
-  const judged = judgeCall(services, actions, caller, call);
+  const judged = judgedHere ?? judgeCall(services, actions, caller, call);
   if (judged.outcome === 'require_approval') throw new InterlockError(ErrorCode.conflict, `rule ${judged.ruleId} requires approval for ${call.action}: submit it as an action, it is not recorded as a direct call`);
   await services.audit.append([{
     id: `mcp.call:${ulid()}`,

@@ -13,7 +13,7 @@ const moved = (a: Action, b: Action) => a.status !== b.status || a.approvals.len
 export function corePort(actions: ActionCore, services: Pick<CoreServices, 'audit' | 'policy'>, caller: Principal): InterlockPort {
   return {
     judge: async (call) => judgeCall(services, actions, caller, call),
-    record: async (call, outcome) => void (await recordCall(services, actions, caller, call, outcome)),
+    record: async (call, outcome, judged) => void (await recordCall(services, actions, caller, call, outcome, judged)),
     submit: async (call, key) => (await actions.submit(caller, call, key)).action,
     get: (id) => actions.get(caller, id),
     async wait(id, ms) {

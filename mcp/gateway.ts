@@ -71,7 +71,7 @@ export function createGatewayServer(s: GatewaySession): Server {
     const call = callSubmission(where.server, tool, args, s.onBehalfOf, server.getClientVersion()?.name ?? null);
     const judged = await s.port.judge(call);
     const settle = async (result: CallToolResult) => {
-      await s.port.record(call, { durationMs: performance.now() - started, isError: result.isError === true });
+      await s.port.record(call, { durationMs: performance.now() - started, isError: result.isError === true }, judged);
       return result;
     };
     if (judged.problems.length > 0) return settle(refused(req.params.name, judged.problems.join('; ')));

@@ -36,8 +36,11 @@ export function refusalOf(err: unknown): PortRefusal | null {
 
 export interface InterlockPort {
   judge(call: Submission): Promise<Judgement>;
-  /** Writes the call's one `mcp.call` audit event (the server judges it again; a call needing approval is refused). */
-  record(call: Submission, outcome: CallOutcome): Promise<void>;
+  /**
+   * Writes the call's one `mcp.call` audit event. `judged` is what `judge` answered: the in-process port records it as
+   * it is (the server's own verdict); over REST the server judges the call again and records its own.
+   */
+  record(call: Submission, outcome: CallOutcome, judged: Judgement): Promise<void>;
   submit(call: Submission, idempotencyKey: string): Promise<Action>;
   get(id: string): Promise<Action>;
   /** Returns when the action moves on (status or votes change), or after `ms` with its state then. */
