@@ -16,7 +16,7 @@ import { auditRoutes } from './routes/audit';
 import { grantRoutes, jwksRoutes } from './routes/grants';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
-import { mcpRoutes } from '../mcp';
+import { mcpRoutes } from './routes/mcp';
 import { validatorCompiler } from './validation';
 
 export interface ApiOptions {

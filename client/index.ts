@@ -23,8 +23,9 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** The longest one long poll asks for; the API caps it at 300 s and proxies often cut idle requests sooner. */
-const POLL_SLICE_SECONDS = 25;
+/** The longest one long poll asks for (the API returns when the action settles, else at the timeout); votes show at that pace. */
+const POLL_SLICE_SECONDS = 5;
+const EVALUATING_PAUSE_MS = 100;
 
 const progressKey = (a: Action) => `${a.status}:${a.approvals.length}:${a.decision?.escalationLevel ?? 0}`;
 
@@ -77,7 +78,13 @@ export class Interlock {
     while (!isSettled(action)) {
       const left = Math.floor((until - Date.now()) / 1000);
       if (left <= 0) return action;
-      action = await this.request<Action>('GET', `/v1/actions/${encodeURIComponent(id)}/wait?timeout=${Math.min(left, POLL_SLICE_SECONDS)}`, undefined, {}, opts.signal);
+      // Evaluation takes milliseconds: look again soon, so `onProgress` sees the pending approval as it opens.
+      if (action.status === 'evaluating') {
+        await new Promise((r) => setTimeout(r, EVALUATING_PAUSE_MS));
+        action = await this.get(id);
+      } else {
+        action = await this.request<Action>('GET', `/v1/actions/${encodeURIComponent(id)}/wait?timeout=${Math.min(left, POLL_SLICE_SECONDS)}`, undefined, {}, opts.signal);
+      }
       if (progressKey(action) !== seen) {
         seen = progressKey(action);
         opts.onProgress?.(action);

@@ -8,5 +8,5 @@ export { repeatKey } from './held-call';
 export type { CallOutcome, InterlockPort, Judgement } from './port';
 export { clientPort } from './client-port';
 export { corePort } from './core-port';
-export { mcpRoutes } from './http';
+export { judgeCall, recordCall } from './call-record';
 export { runStdioGateway, type StdioGatewayOptions } from './stdio';

@@ -1,5 +1,5 @@
-// The gateway inside the API: Streamable HTTP at `/mcp` (sessions per agent connection, behind the bearer token) and
-// `POST /v1/mcp/calls`, where a stdio gateway records its allowed and denied calls. Both use the in-process core.
+// The MCP gateway's routes: Streamable HTTP at `/mcp` (a session per agent connection, behind the bearer token), and
+// `POST /v1/mcp/judge` + `POST /v1/mcp/calls`, where a stdio gateway (`interlock mcp`) judges and records its direct calls.
 import { randomUUID } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -7,13 +7,10 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ActionCore, CoreServices } from '../core';
-import { SubmissionSchema } from '../domain/action';
-import { judgeCall, recordCall } from './call-record';
-import { corePort } from './core-port';
-import { createGatewayServer } from './gateway';
-import { McpConfigStore } from './store';
-import { UpstreamPool } from './upstreams';
+import type { ActionCore, CoreServices } from '../../core';
+import { SubmissionSchema } from '../../domain/action';
+import { corePort, createGatewayServer, judgeCall, McpConfigStore, recordCall, UpstreamPool } from '../../mcp';
+import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -23,8 +20,6 @@ interface Session {
 
 const ON_BEHALF_OF = 'interlock-on-behalf-of';
 
-/** A JSON-RPC error answer, as Streamable HTTP clients expect one outside a session. */
-const rpcError = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 
 export async function mcpRoutes(app: FastifyInstance, { services, actions }: { services: CoreServices; actions: ActionCore }) {
   app.addHook('onRequest', app.requireToken);
@@ -43,11 +38,11 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     const sid = req.headers['mcp-session-id'];
     let session = typeof sid === 'string' ? sessions.get(sid) : undefined;
-    if (typeof sid === 'string' && !session) return rpcError(reply, 404, 'unknown or ended MCP session; initialize a new one');
+    if (typeof sid === 'string' && !session) throw new ApiError(404, ErrorCode.notFound, 'unknown or ended MCP session (Mcp-Session-Id); send a new initialize request without it');
     // A session belongs to the token that opened it: another principal cannot ride on it.
-    if (session && session.principal !== req.principal.id) return rpcError(reply, 403, 'this MCP session was opened with another principal\'s token');
+    if (session && session.principal !== req.principal.id) throw new ApiError(403, ErrorCode.forbidden, 'this MCP session was opened with another principal\'s token');
     if (!session) {
-      if (req.method !== 'POST' || !isInitializeRequest(req.body)) return rpcError(reply, 400, 'no Mcp-Session-Id: start with an initialize request');
+      if (req.method !== 'POST' || !isInitializeRequest(req.body)) throw new ApiError(400, ErrorCode.invalidRequest, 'no Mcp-Session-Id header: a session starts with a POST of the initialize request');
       const onBehalfOf = req.headers[ON_BEHALF_OF];
       const principal = req.principal;
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -65,7 +60,7 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
     reply.hijack();
     await session.transport.handleRequest(req.raw, reply.raw, req.body);
   };
-  const schema = { tags: ['mcp'], security: [{ bearer: [] }], summary: 'The MCP gateway over Streamable HTTP (JSON-RPC; header Interlock-On-Behalf-Of names the person the agent acts for)' };
+  const schema = { tags: ['mcp'], security: [{ bearer: [] }], response: authenticatedErrors(403, 404), summary: 'The MCP gateway over Streamable HTTP (JSON-RPC; header Interlock-On-Behalf-Of names the person the agent acts for)' };
   app.post('/mcp', { schema }, handle);
   app.get('/mcp', { schema }, handle);
   app.delete('/mcp', { schema }, handle);
@@ -77,7 +72,7 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
       tags: ['mcp'], security: [{ bearer: [] }],
       summary: 'A stdio MCP gateway asks how the policy judges a tool call (a dry run: starts and records nothing)',
       body: Type.Object(CallBody, { additionalProperties: false }),
-      response: { 200: Type.Object({ outcome: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]), ruleId: Type.Union([Type.String(), Type.Null()]), reason: Type.String(), policyVersion: Type.String(), problems: Type.Array(Type.String()) }) },
+      response: { ...bodyErrors(), 200: Type.Object({ outcome: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]), ruleId: Type.Union([Type.String(), Type.Null()]), reason: Type.String(), policyVersion: Type.String(), problems: Type.Array(Type.String()) }) },
     },
   }, async (req) => judgeCall(services, actions, req.principal, req.body.call));
   r.post('/v1/mcp/calls', {
@@ -86,7 +81,7 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
       summary: 'A stdio MCP gateway records an allowed or denied tool call (one mcp.call audit event)',
       description: 'The call is judged again here, as the caller, and the server\'s rule and policy version are recorded with the arguments\' hash (never the arguments). 409 when the call needs approval: it is then an action.',
       body: Type.Object({ ...CallBody, durationMs: Type.Number({ minimum: 0 }), isError: Type.Boolean() }, { additionalProperties: false }),
-      response: { 201: Type.Object({ outcome: Type.String(), ruleId: Type.Union([Type.String(), Type.Null()]) }) },
+      response: { ...bodyErrors(409, 422), 201: Type.Object({ outcome: Type.String(), ruleId: Type.Union([Type.String(), Type.Null()]) }) },
     },
   }, async (req, reply) => {
     const judged = await recordCall(services, actions, req.principal, req.body.call, { durationMs: req.body.durationMs, isError: req.body.isError });
