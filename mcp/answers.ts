@@ -43,6 +43,8 @@ export function closed(a: Action, tool: string): CallToolResult {
       return text(`Interlock: action ${a.id} for ${tool} expired without the approvals it needed (${awaiting(a)}). It did not run.`, true);
     case 'cancelled':
       return text(`Interlock: action ${a.id} for ${tool} was cancelled${a.statusReason ? `: ${a.statusReason}` : ''}. It did not run.`, true);
+    case 'approved':
+      return text(`Interlock: action ${a.id} for ${tool} was approved, but its grant window closed${a.grant ? ` at ${a.grant.expiresAt}` : ''} before the call was made again; it did not run. The same call maps to a new action once ${a.id} is older than the repeat window.`, true);
     default:
       return text(`Interlock: action ${a.id} for ${tool} ended ${a.status}${a.statusReason ? `: ${a.statusReason}` : ''}.`, true);
   }

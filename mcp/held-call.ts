@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import canonicalize from 'canonicalize';
 import type { Action, Submission } from '../domain/action';
+import { isTerminal } from '../domain/status';
 import { closed, kept, pending, refused } from './answers';
 import { refusalOf, type InterlockPort } from './port';
 
@@ -33,7 +34,17 @@ export function repeatKey(call: Submission): string {
   return `mcp:${createHash('sha256').update(identity).digest('hex')}`;
 }
 
-const isStale = (a: Action, windowSeconds: number) => ['succeeded', 'failed', 'denied', 'expired', 'cancelled'].includes(a.status) && Date.now() - Date.parse(a.updatedAt) > windowSeconds * 1000;
+/** When the action stopped taking this call: terminal, or approved with a grant window that closed unused; null while open. */
+function settledAt(a: Action): number | null {
+  if (isTerminal(a.status)) return Date.parse(a.updatedAt);
+  if (a.status === 'approved' && a.grant && Date.now() >= Date.parse(a.grant.expiresAt)) return Date.parse(a.grant.expiresAt);
+  return null;
+}
+
+const isStale = (a: Action, windowSeconds: number) => {
+  const at = settledAt(a);
+  return at !== null && Date.now() - at > windowSeconds * 1000;
+};
 
 /** The action this call maps to: the open or recently settled one for the same call, else a new one. */
 async function actionFor(h: HeldCall): Promise<Action> {
