@@ -95,11 +95,14 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       delays.push(ranAt - voted);
     }
 
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
     const addedApi = pct(h, 50) - pct(d, 50);
     const addedStdio = pct(s, 50) - pct(d, 50);
     const row = (label: string, xs: number[]) => `| ${label} | ${xs.length} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 90))} | ${ms(pct(xs, 99))} |`;
     return [
       'An allowed `tools/call` (policy evaluated, the call forwarded, one `mcp.call` audit event written before the answer) against the same stdio upstream called directly; and a call held for approval, from the moment the approving vote is sent to the moment the upstream starts running it (the upstream stamps it; one machine clock, ms resolution). The `/mcp` gateway polls its held action every 20 ms; the stdio gateway waits on `GET /v1/actions/{id}/wait`.',
+      '',
+      `Load average at the end (1 / 5 / 15 min): ${load} on ${os.cpus().length} cores; on a shared machine the figures move with it.`,
       '',
       '| path | calls | p50 ms | p90 ms | p99 ms |',
       '| --- | ---: | ---: | ---: | ---: |',
