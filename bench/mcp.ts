@@ -75,6 +75,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
 
     opts.log(`mcp: ${votes} held calls approved by one vote each`);
     const delays: number[] = [];
+    const stages = { approved: [] as number[], redeemed: [] as number[], called: [] as number[] };
     for (let i = 0; i < votes; i++) {
       const id = `v${i}-${Date.now()}`;
       const held = viaApi.callTool({ name: 'write_note', arguments: { id, text: 'bench' } }, undefined, { timeout: 60_000 });
@@ -93,6 +94,12 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       const ranAt = effects(effectsFile).find((e) => e.tool === 'write_note' && e.args.id === id)?.at;
       if (ranAt === undefined) throw new Error(`${id} never reached the upstream`);
       delays.push(ranAt - voted);
+      // Where the time went, from the trail's own timestamps: the workflow's approval, then the grant's redemption.
+      const trail = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items as Array<{ type: string; at: string }>;
+      const at = (type: string) => Date.parse(trail.find((e) => e.type === type)?.at ?? '');
+      stages.approved.push(at('action.approved') - voted);
+      stages.redeemed.push(at('grant.redeemed') - at('action.approved'));
+      stages.called.push(ranAt - at('grant.redeemed'));
     }
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
@@ -116,6 +123,8 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       `| added by \`interlock mcp\` (stdio), p50 | ${ms(addedStdio)} ms | < ${TARGETS.allowedP50Ms} ms | ${addedStdio < TARGETS.allowedP50Ms ? 'yes' : '**no**'} |`,
       `| approving vote to upstream call (\`/mcp\`), p50 over ${delays.length} | ${ms(pct(delays, 50))} ms | | |`,
       `| approving vote to upstream call (\`/mcp\`), p99 over ${delays.length} | ${ms(pct(delays, 99))} ms | < ${TARGETS.voteP99Ms} ms | ${pct(delays, 99) < TARGETS.voteP99Ms ? 'yes' : '**no**'} |`,
+      '',
+      `Where the vote-to-call time goes (p50, from the audit trail's timestamps): vote sent to \`action.approved\` ${ms(pct(stages.approved, 50))} ms (the workflow takes the vote, reaches quorum, records); \`action.approved\` to \`grant.redeemed\` ${ms(pct(stages.redeemed, 50))} ms (the gateway notices it and sends the redeem Update); \`grant.redeemed\` to the upstream running ${ms(pct(stages.called, 50))} ms (the redemption recorded and answered, then the call).`,
     ].join('\n');
   } finally {
     for (const c of clients) await c.close().catch(() => {});
