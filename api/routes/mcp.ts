@@ -16,7 +16,11 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   principal: string;
+  lastUsed: number;
 }
+
+/** A session no request has used for this long is closed: clients that vanish without DELETE leave nothing behind. */
+const SESSION_IDLE_MS = 30 * 60_000;
 
 const ON_BEHALF_OF = 'interlock-on-behalf-of';
 
@@ -29,7 +33,14 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
   const pool = new UpstreamPool(store);
   store.on('reload', () => pool.prune());
   const sessions = new Map<string, Session>();
+  const sweep = setInterval(() => {
+    for (const [id, s] of sessions) if (Date.now() - s.lastUsed > SESSION_IDLE_MS) {
+      sessions.delete(id);
+      void s.transport.close().catch(() => {});
+    }
+  }, 60_000).unref();
   app.addHook('onClose', async () => {
+    clearInterval(sweep);
     await store.stop();
     await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
     await pool.close();
@@ -50,13 +61,14 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
         onsessioninitialized: (id) => void sessions.set(id, opened),
       });
       const server = createGatewayServer({ port: corePort(actions, services, principal), pool, config: store, onBehalfOf: typeof onBehalfOf === 'string' && onBehalfOf ? onBehalfOf : null, log: services.log });
-      const opened: Session = { transport, server, principal: principal.id };
+      const opened: Session = { transport, server, principal: principal.id, lastUsed: Date.now() };
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
       };
       await server.connect(transport);
       session = opened;
     }
+    session.lastUsed = Date.now();
     reply.hijack();
     await session.transport.handleRequest(req.raw, reply.raw, req.body);
   };
