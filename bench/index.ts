@@ -11,7 +11,7 @@ export interface Scenario {
 }
 
 // Add a scenario by adding its module here.
-const SCENARIO_MODULES = ['./policy', './audit'];
+const SCENARIO_MODULES = ['./policy', './audit', './mcp'];
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const docFile = path.join(root, 'docs', 'BENCHMARKS.md');

@@ -7,6 +7,7 @@ import { processIo, type CliIo } from './io';
 import { roleCommand } from './processes';
 import { policyCommand } from './policy';
 import { grantCommand } from './grant';
+import { mcpCommand } from './mcp';
 import { execCommand, submitCommand } from './submit';
 import { tokenCommand } from './token';
 
@@ -22,6 +23,7 @@ const USAGE = `usage: interlock <command>
   audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
   audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
   api | worker                            run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL)
+  mcp [--config mcp.yaml]                 the MCP gateway over stdio (INTERLOCK_ON_BEHALF_OF: the person the agent acts for); \`interlock mcp --help\`
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
 /** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */
@@ -45,6 +47,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await policyCommand(rest, io);
       case 'audit':
         return await auditCommand(rest, io);
+      case 'mcp':
+        return await mcpCommand(rest, io);
       case 'api':
       case 'worker':
         return await roleCommand(command, rest, io);

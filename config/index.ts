@@ -26,6 +26,8 @@ export interface Config {
   principalsFile: string;
   /** targets.yaml: where approved actions may run, with references to their credentials (INTERLOCK_TARGETS). */
   targetsFile: string;
+  /** mcp.yaml: the upstream MCP servers the gateway fronts (INTERLOCK_MCP). */
+  mcpFile: string;
   publicUrl: string;
   webhookSecret: string | undefined;
   /** `host:port` pairs the http executor may reach although private or loopback (INTERLOCK_HTTP_ALLOW_PRIVATE). */
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policyFile: path.resolve(env.INTERLOCK_POLICY || 'policy.yaml'),
     principalsFile: path.resolve(env.INTERLOCK_PRINCIPALS || 'principals.yaml'),
     targetsFile: path.resolve(env.INTERLOCK_TARGETS || 'targets.yaml'),
+    mcpFile: path.resolve(env.INTERLOCK_MCP || 'mcp.yaml'),
     publicUrl: (env.INTERLOCK_PUBLIC_URL || `http://${displayHost}:${listenPort}`).replace(/\/$/, ''),
     webhookSecret: env.INTERLOCK_WEBHOOK_SECRET || undefined,
     httpAllowPrivate: allowList(env, 'INTERLOCK_HTTP_ALLOW_PRIVATE'),

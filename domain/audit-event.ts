@@ -20,6 +20,8 @@ export const AuditEventType = {
   grantRedeemed: 'grant.redeemed',
   /** A redemption refused (forged, altered, expired, for other params, used, by someone else); never the token. */
   grantRefused: 'grant.refused',
+  /** An MCP tool call the policy allowed (forwarded at once) or denied, without a workflow: rule, outcome, arguments hash, duration. */
+  mcpCall: 'mcp.call',
   /** The key grants are signed with changed (old and new kid). */
   keyRotated: 'key.rotated',
   /** Not in the contract's list: a channel could not deliver a notification (the decision itself is unaffected); written by the notification activity. */

@@ -32,6 +32,8 @@ export interface StackOptions {
   teams?: boolean;
   /** Mount more routes (e.g. Slack) on the API. */
   extend?: (app: FastifyInstance, actions: ActionCore, services: Services, temporal: Client) => Promise<void>;
+  /** mcp.yaml text for the API's `/mcp` gateway; none by default. */
+  mcp?: string;
   /** Instead of a targets.yaml text: targets given as data (they can be changed while the stack runs). */
   targetSource?: TargetSource;
 }
@@ -47,6 +49,7 @@ export interface TestStack {
   tokens: Record<string, string>;
   policyFile: string;
   targetsFile: string;
+  mcpFile: string;
   /** A request as principal `as` (a principal id, or null for no token); the body is sent as JSON. */
   call(as: string | null, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Submit as `as` and return the Action. */
@@ -85,6 +88,8 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   // Always a file of the test's own: the repository's example targets.yaml must not leak into a test.
   const targetsFile = path.join(database.dataDir, 'targets.yaml');
   writeFileSync(targetsFile, opts.targets ?? '');
+  const mcpFile = path.join(database.dataDir, 'mcp.yaml');
+  writeFileSync(mcpFile, opts.mcp ?? '');
   const taskQueue = `test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
   const config = loadConfig({
     ...process.env,
@@ -94,6 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     INTERLOCK_POLICY: policyFile,
     INTERLOCK_PRINCIPALS: principalsFile,
     INTERLOCK_TARGETS: targetsFile,
+    INTERLOCK_MCP: mcpFile,
     TEMPORAL_TASK_QUEUE: taskQueue,
     INTERLOCK_WEBHOOK_SECRET: 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64'),
     INTERLOCK_RATE_LIMIT: '1000000', // tests poll hard; the rate-limit test sets its own
@@ -156,6 +162,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     tokens,
     policyFile,
     targetsFile,
+    mcpFile,
     call,
     async submit(as, body) {
       const res = await call(as, 'POST', '/v1/actions', body);

@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { PROJECT_ROOT } from '../../devserver';
+import { effects, NOTES_SCRIPT, serveNotesOverHttp } from '../support/mcp-upstream';
+import { startStack, type TestStack } from '../support/stack';
+
+const POLICY = `version: 1
+defaults: {decision: deny, timeout: 1h}
+rules:
+  - id: notes-read
+    when: action == "mcp.notes.read_note" && context.mcp.annotations.readOnlyHint == true
+    decision: allow
+  - id: remote-read
+    when: action == "mcp.remote.read_note"
+    decision: allow
+  - id: no-purge
+    description: purging every note is never done by an agent
+    when: action == "mcp.notes.purge"
+    decision: deny
+  - id: notes-write
+    when: action == "mcp.notes.write_note" || action == "mcp.notes.explode"
+    decision: require_approval
+    approvers: {groups: [data-owners], quorum: 2}
+  - id: files-read
+    when: action in ["mcp.files.read_text_file", "mcp.files.list_allowed_directories"]
+    decision: allow
+  - id: files-write
+    when: action == "mcp.files.write_file"
+    decision: require_approval
+    approvers: {groups: [data-owners], quorum: 1}
+`;
+
+const BOT = 'svc:etl-bot';
+const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+const actionIdIn = (r: CallToolResult) => text(r).match(/act_[0-9A-Za-z]+/)?.[0];
+
+describe('the MCP gateway', () => {
+  let stack: TestStack;
+  let dir: string;
+  let notesEffects: string;
+  let remoteEffects: string;
+  let remote: Awaited<ReturnType<typeof serveNotesOverHttp>>;
+  const clients: Client[] = [];
+
+  const upstreams = (hold: string) => `hold: ${hold}
+repeat_window: 10m
+servers:
+  notes: {command: "${process.execPath}", args: ["--import", "tsx", "${NOTES_SCRIPT}", "${notesEffects}"], cwd: "${PROJECT_ROOT}"}
+  files: {command: "${process.execPath}", args: ["${path.join(PROJECT_ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js')}", "${dir}"]}
+  remote: {url: "${remote.url}", headers: {Authorization: "Bearer \${env:MCP_TEST_REMOTE_TOKEN}"}}
+`;
+
+  /** The SDK's own client as the agent, over Streamable HTTP to `/mcp` on the API, with the bot's token. */
+  async function httpAgent(onBehalfOf = 'erin@example.com'): Promise<Client> {
+    const client = new Client({ name: 'test-agent-http', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${stack.tokens[BOT]}`, 'interlock-on-behalf-of': onBehalfOf } } }));
+    clients.push(client);
+    return client;
+  }
+
+  /** The same client over stdio, launching `interlock mcp` as an agent host would, with a short hold. */
+  async function stdioAgent(configFile: string): Promise<Client> {
+    const client = new Client({ name: 'test-agent-stdio', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({
+      command: process.execPath,
+      args: [path.join(PROJECT_ROOT, 'bin/interlock.js'), 'mcp', '--config', configFile],
+      env: { PATH: process.env.PATH ?? '', INTERLOCK_URL: stack.url, INTERLOCK_TOKEN: stack.tokens[BOT], INTERLOCK_ON_BEHALF_OF: 'erin@example.com', MCP_TEST_REMOTE_TOKEN: 'remote-secret-123' },
+      cwd: PROJECT_ROOT,
+      stderr: 'inherit',
+    }));
+    clients.push(client);
+    return client;
+  }
+
+  /** The open action the gateway made for a held call, as the bot sees it. */
+  async function heldAction(action: string, params: Record<string, unknown>): Promise<any> {
+    const end = Date.now() + 20_000;
+    while (Date.now() < end) {
+      const list = await stack.call(BOT, 'GET', `/v1/actions?action=${action}&status=pending_approval&limit=50`);
+      const found = list.body.items.find((a: any) => JSON.stringify(a.params) === JSON.stringify(params));
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no pending ${action} action for ${JSON.stringify(params)}`);
+  }
+
+  const approve = async (id: string, as: string) => {
+    const res = await stack.call(as, 'POST', `/v1/actions/${id}/decisions`, { decision: 'approve', comment: 'ok' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  };
+  const mcpCalls = async () => (await stack.call('dave@example.com', 'GET', '/v1/audit?type=mcp.call&limit=1000')).body.items;
+  const ran = (tool: string, id?: string) => effects(notesEffects).filter((e) => e.tool === tool && (id === undefined || e.args.id === id)).length;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'interlock-mcp-'));
+    notesEffects = path.join(dir, 'notes-effects.jsonl');
+    remoteEffects = path.join(dir, 'remote-effects.jsonl');
+    writeFileSync(path.join(dir, 'hello.txt'), 'hello from the filesystem');
+    remote = await serveNotesOverHttp(remoteEffects, 'remote-secret-123');
+    process.env.MCP_TEST_REMOTE_TOKEN = 'remote-secret-123'; // the API's gateway resolves ${env:} in its own process
+    stack = await startStack({ policy: POLICY });
+    writeFileSync(stack.mcpFile, upstreams('30s'));
+    writeFileSync(path.join(dir, 'stdio-mcp.yaml'), upstreams('1s'));
+    // The API loaded the empty file at start; wait for the hot reload to put the upstreams in force.
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const agent = await httpAgent();
+      const { tools } = await agent.listTools();
+      await agent.close();
+      if (tools.length > 0) break;
+      if (Date.now() > end) throw new Error('mcp.yaml was not reloaded');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await stack?.stop();
+    remote?.server.close();
+  });
+
+  test('tools/list shows every upstream tool as <server>__<tool>, with its annotations', async () => {
+    const { tools } = await (await httpAgent()).listTools();
+    const read = tools.find((t) => t.name === 'notes__read_note');
+    assert.deepEqual(read?.annotations, { readOnlyHint: true, title: 'Read a note' });
+    assert.ok(tools.some((t) => t.name === 'files__read_text_file'), 'the published filesystem server is listed');
+    assert.ok(tools.some((t) => t.name === 'remote__write_note'), 'the Streamable HTTP upstream is listed');
+  });
+
+  test('an allowed call passes through at once, without a workflow, and writes one mcp.call event', async () => {
+    const agent = await httpAgent();
+    const before = ran('read_note', 'n1');
+    const result = (await agent.callTool({ name: 'notes__read_note', arguments: { id: 'n1' } })) as CallToolResult;
+    assert.equal(result.isError, undefined);
+    assert.equal(text(result), 'note n1: hello');
+    assert.equal(ran('read_note', 'n1'), before + 1);
+    const events = (await mcpCalls()).filter((e: any) => e.data.tool === 'read_note' && e.data.server === 'notes');
+    assert.equal(events.length, 1);
+    assert.equal(events[0].actor, BOT);
+    assert.equal(events[0].actionId, null);
+    assert.equal(events[0].data.ruleId, 'notes-read');
+    assert.equal(events[0].data.outcome, 'allow');
+    assert.equal(events[0].data.isError, false);
+    assert.match(events[0].data.argumentsHash, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(events[0].data.client, 'test-agent-http');
+    const listed = await stack.call(BOT, 'GET', '/v1/actions?action=mcp.notes.read_note');
+    assert.equal(listed.body.items.length, 0, 'no action was made for an allowed call');
+  });
+
+  test('a denied call is a tool error naming the rule, audited, and never reaches the upstream', async () => {
+    const result = (await (await httpAgent()).callTool({ name: 'notes__purge', arguments: {} })) as CallToolResult;
+    assert.equal(result.isError, true);
+    assert.match(text(result), /no-purge/);
+    assert.match(text(result), /never done by an agent/);
+    assert.equal(ran('purge'), 0);
+    const events = (await mcpCalls()).filter((e: any) => e.data.tool === 'purge');
+    assert.equal(events.length, 1);
+    assert.equal(events[0].data.outcome, 'deny');
+    assert.equal(events[0].data.ruleId, 'no-purge');
+    assert.equal(events[0].data.isError, true);
+  });
+
+  test('a call needing approval is held with progress, approved by two approvers over the API, and runs once', async () => {
+    const agent = await httpAgent();
+    const progress: string[] = [];
+    const call = agent.callTool({ name: 'notes__write_note', arguments: { id: 'h1', text: 'held' } }, undefined, { onprogress: (p) => void progress.push(p.message ?? ''), timeout: 60_000 });
+    const action = await heldAction('mcp.notes.write_note', { id: 'h1', text: 'held' });
+    assert.equal(action.requester, BOT);
+    assert.equal(action.onBehalfOf, 'erin@example.com');
+    assert.equal(action.resource, 'mcp://notes/write_note');
+    assert.deepEqual(action.context.mcp, { server: 'notes', tool: 'write_note', annotations: { destructiveHint: true }, client: 'test-agent-http' });
+    assert.equal(ran('write_note', 'h1'), 0, 'nothing runs before approval');
+
+    const own = await stack.call(BOT, 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve' });
+    assert.equal(own.status, 403, 'the agent\'s own token cannot approve');
+    const onBehalf = await stack.call('erin@example.com', 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve' });
+    assert.equal(onBehalf.status, 403, 'nor can the person it acts for');
+    await approve(action.id, 'alice@example.com');
+    await approve(action.id, 'bob@example.com');
+
+    const result = (await call) as CallToolResult;
+    assert.equal(text(result), 'wrote note h1');
+    assert.ok(progress.length > 0 && progress.every((m) => m.includes(action.id)), `progress notifications name the action: ${JSON.stringify(progress)}`);
+    assert.equal(ran('write_note', 'h1'), 1);
+    const done = await stack.until(BOT, action.id, (a) => a.status === 'succeeded');
+    assert.equal(done.grant.redeemedAt !== null, true, 'the grant was redeemed before the upstream ran');
+    const types = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items.map((e: any) => e.type);
+    for (const t of ['action.submitted', 'approval.decision', 'action.approved', 'grant.issued', 'grant.redeemed', 'execution.succeeded']) assert.ok(types.includes(t), `${t} in ${types}`);
+
+    const again = (await agent.callTool({ name: 'notes__write_note', arguments: { text: 'held', id: 'h1' } })) as CallToolResult;
+    assert.equal(text(again), 'wrote note h1', 'a repeat (keys in another order) returns the kept result');
+    assert.equal(ran('write_note', 'h1'), 1, 'and does not run it again');
+  });
+
+  test('over stdio: a call held past `hold` answers pending with the action id; the repeat returns the upstream result', async () => {
+    const agent = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
+    const first = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'later' } })) as CallToolResult;
+    assert.notEqual(first.isError, true, 'pending is not an error');
+    const id = actionIdIn(first);
+    assert.ok(id, text(first));
+    assert.match(text(first), /group data-owners/);
+    assert.match(text(first), /same arguments/);
+    const repeat = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'later' } })) as CallToolResult;
+    assert.equal(actionIdIn(repeat), id, 'a repeat while open maps to the same action');
+    const changed = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'other' } })) as CallToolResult;
+    assert.ok(actionIdIn(changed) && actionIdIn(changed) !== id, 'changed arguments are a new action');
+
+    await approve(id!, 'alice@example.com');
+    await approve(id!, 'bob@example.com');
+    await stack.until(BOT, id!, (a) => a.status === 'approved');
+    assert.equal(ran('write_note', 's1'), 0, 'approval alone runs nothing: the gateway runs it when called');
+    const outcome = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'later' } })) as CallToolResult;
+    assert.equal(text(outcome), 'wrote note s1');
+    const kept = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'later' } })) as CallToolResult;
+    assert.equal(text(kept), 'wrote note s1');
+    assert.equal(effects(notesEffects).filter((e) => e.tool === 'write_note' && e.args.text === 'later').length, 1, 'the upstream ran exactly once');
+  });
+
+  test('two gateway processes holding the same call: the grant is redeemed once, the upstream runs once, both answer', async () => {
+    const viaHttp = (await httpAgent()).callTool({ name: 'notes__write_note', arguments: { id: 'x1', text: 'race' } }, undefined, { timeout: 60_000 });
+    const action = await heldAction('mcp.notes.write_note', { id: 'x1', text: 'race' });
+    const viaStdio = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
+    const pendingThere = (await viaStdio.callTool({ name: 'notes__write_note', arguments: { id: 'x1', text: 'race' } })) as CallToolResult;
+    assert.equal(actionIdIn(pendingThere), action.id, 'the stdio gateway maps the call to the action the API\'s gateway made');
+    await approve(action.id, 'alice@example.com');
+    const racing = viaStdio.callTool({ name: 'notes__write_note', arguments: { id: 'x1', text: 'race' } });
+    await approve(action.id, 'bob@example.com');
+    const [a, b] = (await Promise.all([viaHttp, racing])) as CallToolResult[];
+    assert.equal(ran('write_note', 'x1'), 1);
+    for (const r of [a, b]) assert.ok(text(r) === 'wrote note x1' || actionIdIn(r) === action.id, text(r));
+    const again = (await viaStdio.callTool({ name: 'notes__write_note', arguments: { id: 'x1', text: 'race' } })) as CallToolResult;
+    assert.equal(text(again), 'wrote note x1');
+    assert.equal(ran('write_note', 'x1'), 1);
+  });
+
+  test('an upstream failure is reported to the agent and recorded as execution.failed', async () => {
+    const call = (await httpAgent()).callTool({ name: 'notes__explode', arguments: { id: 'f1' } }, undefined, { timeout: 60_000 });
+    const action = await heldAction('mcp.notes.explode', { id: 'f1' });
+    await approve(action.id, 'alice@example.com');
+    await approve(action.id, 'bob@example.com');
+    const result = (await call) as CallToolResult;
+    assert.equal(result.isError, true);
+    assert.match(text(result), /disk is on fire/);
+    const failed = await stack.until(BOT, action.id, (a) => a.status === 'failed');
+    assert.equal(failed.result.status, 'failed');
+    const types = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items.map((e: any) => e.type);
+    assert.ok(types.includes('execution.failed'), types.join(','));
+  });
+
+  test('the published filesystem server behind the gateway: reads pass, a write waits for approval and then happens', async () => {
+    const agent = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
+    const read = (await agent.callTool({ name: 'files__read_text_file', arguments: { path: path.join(dir, 'hello.txt') } })) as CallToolResult;
+    assert.match(text(read), /hello from the filesystem/);
+    const target = path.join(dir, 'written.txt');
+    const pending = (await agent.callTool({ name: 'files__write_file', arguments: { path: target, content: 'approved content' } })) as CallToolResult;
+    const id = actionIdIn(pending);
+    assert.ok(id, text(pending));
+    assert.equal(existsSync(target), false, 'nothing is written before approval');
+    await approve(id!, 'alice@example.com');
+    await stack.until(BOT, id!, (a) => a.status === 'approved');
+    const done = (await agent.callTool({ name: 'files__write_file', arguments: { path: target, content: 'approved content' } })) as CallToolResult;
+    assert.notEqual(done.isError, true, text(done));
+    assert.equal(readFileSync(target, 'utf8'), 'approved content');
+  });
+
+  test('a Streamable HTTP upstream gets its credential from the gateway\'s environment; the agent never sees it', async () => {
+    const agent = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
+    const result = (await agent.callTool({ name: 'remote__read_note', arguments: { id: 'r1' } })) as CallToolResult;
+    assert.equal(text(result), 'note r1: hello');
+    assert.ok(remote.seenAuth.includes('Bearer remote-secret-123'));
+    const events = (await mcpCalls()).filter((e: any) => e.data.server === 'remote');
+    assert.ok(events.length >= 1 && !JSON.stringify(events).includes('remote-secret-123'));
+  });
+
+  test('a session cannot be used with another principal\'s token, and /mcp needs a token', async () => {
+    const anonymous = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    assert.equal(anonymous.status, 401);
+    const agent = await httpAgent();
+    const sid = (agent.transport as StreamableHTTPClientTransport).sessionId!;
+    const other = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${stack.tokens['alice@example.com']}`, 'mcp-session-id': sid, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    assert.equal(other.status, 403);
+  });
+});
