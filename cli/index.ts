@@ -8,6 +8,7 @@ import { roleCommand } from './processes';
 import { policyCommand } from './policy';
 import { grantCommand } from './grant';
 import { execCommand, submitCommand } from './submit';
+import { temporalCommand } from './temporal';
 import { tokenCommand } from './token';
 
 const USAGE = `usage: interlock <command>
@@ -21,6 +22,7 @@ const USAGE = `usage: interlock <command>
   policy check|test|replay [file] [--since 7d]
   audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
   audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
+  temporal setup                          register the search attributes on the Temporal service at TEMPORAL_ADDRESS
   api | worker                            run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL)
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
@@ -45,6 +47,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await policyCommand(rest, io);
       case 'audit':
         return await auditCommand(rest, io);
+      case 'temporal':
+        return await temporalCommand(rest, io);
       case 'api':
       case 'worker':
         return await roleCommand(command, rest, io);
