@@ -23,7 +23,7 @@ const USAGE = `usage: interlock <command>
   audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
   audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
   temporal setup                          register the search attributes on the Temporal service at TEMPORAL_ADDRESS
-  api | worker                            run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL)
+  api | worker [--metrics-port N]         run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL); the worker serves /metrics on N
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
 /** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */

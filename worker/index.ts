@@ -5,7 +5,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption
 import { createActivities } from '../activities';
 import type { Channel } from '../channels';
 import type { Services } from '../services';
-import { installTemporalLogging } from './runtime';
+import { installTemporalLogging, temporalSdkMetrics } from './runtime';
 
 const workflowsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -35,7 +35,8 @@ export interface RunningWorker {
 /** Starts polling the task queue with real activities wired to the process's services. */
 export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; channels?: readonly Channel[]; connection?: NativeConnection }): Promise<RunningWorker> {
   const { config } = services;
-  installTemporalLogging(services.log);
+  await installTemporalLogging(services.log);
+  services.metrics.include(temporalSdkMetrics);
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
   const worker = await Worker.create({
     connection,
@@ -60,4 +61,4 @@ export async function startWorker(services: Services, opts: { address: string; t
   };
 }
 
-export { installTemporalLogging } from './runtime';
+export { installTemporalLogging, temporalSdkMetrics } from './runtime';

@@ -55,6 +55,6 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
     },
   }, async (_req, reply) => {
     reply.header('content-type', services.metrics.registry.contentType);
-    return services.metrics.registry.metrics();
+    return services.metrics.exposition();
   });
 }
