@@ -1,3 +1,4 @@
+import { endHttpSpan, startHttpSpan, traceContext } from '../observability';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -46,7 +47,16 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   installInputGuards(app);
   const unknownRoute = (req: FastifyRequest, reply: FastifyReply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body());
   app.addSchema(ErrorSchema);
+  // One server span per request; the rest of the request (and the workflow it starts) runs inside its context.
+  const spans = new WeakMap<FastifyRequest, ReturnType<typeof startHttpSpan>['span']>();
+  app.addHook('onRequest', (req, _reply, done) => {
+    const { span, ctx } = startHttpSpan(req as never, req.routeOptions.url ?? 'unknown');
+    spans.set(req, span);
+    traceContext.with(ctx, done);
+  });
   app.addHook('onResponse', async (req, reply) => {
+    const span = spans.get(req);
+    if (span) endHttpSpan(span, reply.statusCode);
     const route = req.routeOptions.url ?? 'unknown';
     services.metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
     services.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);

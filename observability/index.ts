@@ -60,3 +60,4 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+export { endHttpSpan, installTracing, otlpRequested, startHttpSpan, traceContext, tracingClientInterceptors, tracingWorkerOptions, WORKFLOW_TRACING_MODULE, type Tracing } from './tracing';

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api';
 import type { Channel } from '../channels';
+import { tracingClientInterceptors } from '../observability';
 import type { InterlockProcess } from './process';
 
 export interface ApiRole {
@@ -15,7 +16,7 @@ export async function startApiRole(p: InterlockProcess, opts: { address: string;
   const { config, services, lifecycle } = p;
   const connection = await Connection.connect({ address: opts.address });
   lifecycle.add('Temporal client', () => connection.close());
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace, interceptors: tracingClientInterceptors() });
   const mountChannels = opts.channels.some((c) => c.mount);
   const api = await buildApi({
     services,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Channel } from '../channels';
+import { installTracing, tracingWorkerOptions, WORKFLOW_TRACING_MODULE } from '../observability';
 import type { Services } from '../services';
 import { installTemporalLogging, temporalSdkMetrics } from './runtime';
 
@@ -20,10 +21,15 @@ export function workflowBundle(): Promise<WorkflowBundleOption> {
 
 /** Bundles the workflow code, reporting only errors. */
 export function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} } as never;
+
+/** The sinks every worker of the bundle registers (replays and tests too): the workflow spans' exporter. */
+export function workflowSinks() {
+  return tracingWorkerOptions(installTracing({ serviceName: 'interlock-worker' })).sinks;
+}
 
 export interface RunningWorker {
   worker: Worker;
@@ -38,7 +44,10 @@ export async function startWorker(services: Services, opts: { address: string; t
   await installTemporalLogging(services.log);
   services.metrics.include(temporalSdkMetrics);
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
+  const tracing = tracingWorkerOptions(installTracing({ serviceName: 'interlock-worker' }));
   const worker = await Worker.create({
+    interceptors: { activity: tracing.activity },
+    sinks: tracing.sinks,
     connection,
     namespace: config.temporalNamespace,
     taskQueue: opts.taskQueue ?? config.taskQueue,
