@@ -52,6 +52,12 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   app.addHook('onRequest', (req, _reply, done) => {
     const { span, ctx } = startHttpSpan(req as never, req.routeOptions.url ?? 'unknown');
     spans.set(req, span);
+    // Every line this request logs names the action it is about.
+    const actionId = /^\/v1\/actions\/(act_[0-9A-Za-z]+)/.exec(req.url)?.[1];
+    if (actionId) {
+      req.log = req.log.child({ actionId });
+      span.setAttribute('interlock.action_id', actionId);
+    }
     traceContext.with(ctx, done);
   });
   app.addHook('onResponse', async (req, reply) => {

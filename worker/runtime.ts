@@ -19,7 +19,9 @@ export function installTemporalLogging(log: Logger, level: LogLevel = (process.e
       Runtime.install({
         logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
           const fn = l === 'ERROR' ? child.error : l === 'WARN' ? child.warn : l === 'INFO' ? child.info : child.debug;
-          fn.call(child, meta ?? {}, message);
+          // The SDK names the workflow; the action id is the workflow id, under the name our own lines use.
+          const workflowId = (meta as { workflowId?: unknown } | undefined)?.workflowId;
+          fn.call(child, typeof workflowId === 'string' && workflowId.startsWith('act_') ? { actionId: workflowId, ...meta } : (meta ?? {}), message);
         }),
         telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}`, countersTotalSuffix: true, useSecondsForDurations: true, unitSuffix: true } } },
       });
