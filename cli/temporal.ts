@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
-import { loadConfig } from '../config';
+import { loadConfig, temporalConnectionOptions } from '../config';
 import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
 import { parseArgs, rejectUnknown, UsageError } from './args';
 import type { CliIo } from './io';
@@ -19,7 +19,7 @@ export async function temporalCommand(argv: string[], io: CliIo): Promise<number
   rejectUnknown(args, []);
   const config = loadConfig(io.env);
   if (!config.temporalAddress) throw new UsageError('TEMPORAL_ADDRESS is not set: `temporal setup` registers the search attributes on an existing Temporal service (the dev server `npm start` runs registers them itself)');
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(config, config.temporalAddress));
   try {
     const namespace = config.temporalNamespace;
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });

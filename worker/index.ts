@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Channel } from '../channels';
+import { temporalConnectionOptions } from '../config';
 import { installTracing, tracingWorkerOptions, WORKFLOW_TRACING_MODULE } from '../observability';
 import type { Services } from '../services';
 import { installTemporalLogging, temporalSdkMetrics } from './runtime';
@@ -43,7 +44,7 @@ export async function startWorker(services: Services, opts: { address: string; t
   const { config } = services;
   await installTemporalLogging(services.log);
   services.metrics.include(temporalSdkMetrics);
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
+  const connection = opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config, opts.address)));
   const tracing = tracingWorkerOptions(installTracing({ serviceName: 'interlock-worker' }));
   const worker = await Worker.create({
     interceptors: { activity: tracing.activity },
