@@ -36,6 +36,9 @@ export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databas
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
 export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024,
+    // On SIGTERM a request already on a kept-alive connection is served (and told to close it), not refused with 503.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
     // A path that is not valid percent-encoding never reaches a route; it still gets the contract's error body.
     frameworkErrors: (err, _req, reply) => {
       const status = err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
@@ -59,6 +62,13 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
       span.setAttribute('interlock.action_id', actionId);
     }
     traceContext.with(ctx, done);
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {
     const span = spans.get(req);
