@@ -46,9 +46,17 @@ export function createActivities(deps: ActivityDeps) {
     if (!runners.has(type)) runners.set(type, executorFor(type).createActivity(executorDeps));
     return runners.get(type)!;
   };
-  const executeHttp = runnerFor('http');
+  const timed = <I extends { execute: Execute }>(run: (input: I) => Promise<ActionResult>) => async (input: I): Promise<ActionResult> => {
+    const end = deps.metrics?.execution.startTimer({ executor: input.execute.type });
+    try {
+      return await run(input);
+    } finally {
+      end?.();
+    }
+  };
+  const executeHttp = timed(runnerFor('http'));
   return {
-    recordStep: createRecordStep(deps.audit),
+    recordStep: createRecordStep(deps.audit, deps.metrics),
     evaluatePolicy: createEvaluatePolicy(deps.policy),
     /** The name histories recorded before the executor seam; new workflows call runExecutor. */
     executeHttp,
@@ -60,7 +68,7 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'ExecutorMisconfigured');
       }
-      return run(input as never);
+      return timed(run)(input as never);
     },
     notifyActionChange: createNotifyActivity({ channels: deps.channels ?? [], audit: deps.audit, metrics: deps.metrics }),
     reportFailClosed: createReportFailClosed(deps.metrics),

@@ -1,3 +1,4 @@
+import { endHttpSpan, startHttpSpan, traceContext } from '../observability';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -36,6 +37,9 @@ export type ApiServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databas
 /** The REST API v1. One schema per route validates the request, serialises the response and documents it. */
 export async function buildApi({ services, temporal, core, tokens, extend }: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: services.log.child({ room: 'api' }, { level: process.env.API_LOG_LEVEL ?? 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024,
+    // On SIGTERM a request already on a kept-alive connection is served (and told to close it), not refused with 503.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
     // A path that is not valid percent-encoding never reaches a route; it still gets the contract's error body.
     frameworkErrors: (err, _req, reply) => {
       const status = err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
@@ -47,7 +51,29 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   installInputGuards(app);
   const unknownRoute = (req: FastifyRequest, reply: FastifyReply) => reply.code(404).send(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.url.split('?')[0]}`).body());
   app.addSchema(ErrorSchema);
+  // One server span per request; the rest of the request (and the workflow it starts) runs inside its context.
+  const spans = new WeakMap<FastifyRequest, ReturnType<typeof startHttpSpan>['span']>();
+  app.addHook('onRequest', (req, _reply, done) => {
+    const { span, ctx } = startHttpSpan(req as never, req.routeOptions.url ?? 'unknown');
+    spans.set(req, span);
+    // Every line this request logs names the action it is about.
+    const actionId = /^\/v1\/actions\/(act_[0-9A-Za-z]+)/.exec(req.url)?.[1];
+    if (actionId) {
+      req.log = req.log.child({ actionId });
+      span.setAttribute('interlock.action_id', actionId);
+    }
+    traceContext.with(ctx, done);
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
+    const span = spans.get(req);
+    if (span) endHttpSpan(span, reply.statusCode);
     const route = req.routeOptions.url ?? 'unknown';
     services.metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
     services.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);

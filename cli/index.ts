@@ -9,6 +9,7 @@ import { policyCommand } from './policy';
 import { grantCommand } from './grant';
 import { mcpCommand } from './mcp';
 import { execCommand, submitCommand } from './submit';
+import { temporalCommand } from './temporal';
 import { tokenCommand } from './token';
 
 const USAGE = `usage: interlock <command>
@@ -22,8 +23,9 @@ const USAGE = `usage: interlock <command>
   policy check|test|replay [file] [--since 7d]
   audit verify | audit export --from T --to T --format jsonl|csv [--out FILE]
   audit checkpoint | audit public-key     sign the chain head now; print the key auditors verify with
-  api | worker                            run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL)
   mcp [--config mcp.yaml]                 the MCP gateway over stdio (INTERLOCK_ON_BEHALF_OF: the person the agent acts for); \`interlock mcp --help\`
+  temporal setup                          register the search attributes on the Temporal service at TEMPORAL_ADDRESS
+  api | worker [--metrics-port N]         run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL); the worker serves /metrics on N
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
 /** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */
@@ -49,6 +51,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await auditCommand(rest, io);
       case 'mcp':
         return await mcpCommand(rest, io);
+      case 'temporal':
+        return await temporalCommand(rest, io);
       case 'api':
       case 'worker':
         return await roleCommand(command, rest, io);

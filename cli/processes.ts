@@ -1,7 +1,7 @@
 import { loadConfig } from '../config';
 import { createLogger } from '../observability';
-import { Lifecycle, openChannels, openProcess, requireSharedStores, startApiRole, startWorkerRole } from '../processes';
-import { parseArgs, UsageError } from './args';
+import { Lifecycle, openChannels, openProcess, requireSharedStores, serveMetrics, startApiRole, startWorkerRole } from '../processes';
+import { one, parseArgs, rejectUnknown, UsageError } from './args';
 import type { CliIo } from './io';
 
 export type Role = 'api' | 'worker';
@@ -12,7 +12,9 @@ export type Role = 'api' | 'worker';
  */
 export async function roleCommand(role: Role, argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
-  if (args.positional.length || args.flags.size || args.rest.length) throw new UsageError(`\`interlock ${role}\` takes no arguments; it is configured by the environment (docs/operations.md)`);
+  if (args.positional.length || args.rest.length) throw new UsageError(`\`interlock ${role}\` takes no arguments; it is configured by the environment (docs/operations.md)`);
+  rejectUnknown(args, role === 'worker' ? ['metrics-port'] : []);
+  const metricsPort = metricsPortOf(one(args, 'metrics-port'));
   const config = loadConfig(io.env);
   requireSharedStores(config, role);
   const address = config.temporalAddress!;
@@ -29,11 +31,20 @@ export async function roleCommand(role: Role, argv: string[], io: CliIo): Promis
       return 0;
     }
     const worker = await startWorkerRole(p, { address, channels });
-    io.out(`interlock worker: polling task queue ${worker.taskQueue} (Temporal ${address}, namespace ${config.temporalNamespace})`);
+    const endpoint = metricsPort === undefined ? null : await serveMetrics(p.services.metrics, { host: config.host, port: metricsPort });
+    if (endpoint) lifecycle.add('metrics endpoint', endpoint.close);
+    io.out(`interlock worker: polling task queue ${worker.taskQueue} (Temporal ${address}, namespace ${config.temporalNamespace})${endpoint ? `; metrics at ${endpoint.url}` : ''}`);
     const ended = await Promise.race([signal.then(() => 'signal' as const), worker.done.then(() => 'worker' as const)]);
     if (ended === 'worker') throw new Error('the worker stopped on its own');
     return 0;
   } finally {
     await lifecycle.stop();
   }
+}
+
+function metricsPortOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new UsageError(`--metrics-port "${raw}" is not a port number (0-65535)`);
+  return n;
 }

@@ -1,4 +1,5 @@
 // Configuration: the environment read and checked once at start-up into one typed Config (a bad value stops the process).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AllowListEntryError, parseAllowList, type PrivateAllowList } from '../network';
 
@@ -21,6 +22,8 @@ export interface Config {
   temporalNamespace: string;
   taskQueue: string;
   temporalCliPath: string | undefined;
+  /** How to reach a Temporal service that needs it (Temporal Cloud): an API key and/or mTLS, by Temporal's own variable names. */
+  temporalAuth: TemporalAuth;
   temporalUiUrl: string;
   policyFile: string;
   principalsFile: string;
@@ -100,6 +103,27 @@ function teamsConfig(env: NodeJS.ProcessEnv): TeamsConfig | null {
   };
 }
 
+export interface TemporalAuth {
+  /** TEMPORAL_API_KEY: sent as a bearer token; implies TLS. */
+  apiKey: string | undefined;
+  /** TEMPORAL_TLS=true, or implied by an API key or a client certificate. */
+  tls: boolean;
+  /** TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH: mTLS, both or neither. */
+  clientCertPath: string | undefined;
+  clientKeyPath: string | undefined;
+  /** TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME: a private CA, an SNI override. */
+  serverCaCertPath: string | undefined;
+  serverName: string | undefined;
+}
+
+function temporalAuth(env: NodeJS.ProcessEnv): TemporalAuth {
+  const clientCertPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH || undefined;
+  const clientKeyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH || undefined;
+  if (Boolean(clientCertPath) !== Boolean(clientKeyPath)) throw new ConfigError(clientCertPath ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  return { apiKey, tls: flag(env, 'TEMPORAL_TLS', Boolean(apiKey || clientCertPath)), clientCertPath, clientKeyPath, serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || undefined, serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined };
+}
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -163,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalNamespace: namespace,
     taskQueue: env.TEMPORAL_TASK_QUEUE || 'interlock',
     temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+    temporalAuth: temporalAuth(env),
     temporalUiUrl: uiBase.replace(/\/$/, ''),
     policyFile: path.resolve(env.INTERLOCK_POLICY || 'policy.yaml'),
     principalsFile: path.resolve(env.INTERLOCK_PRINCIPALS || 'principals.yaml'),
@@ -188,4 +213,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 export function temporalUiLink(config: Pick<Config, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
   return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Connection options for the Temporal client and the worker's native connection (the same shape for both). */
+export function temporalConnectionOptions(config: Pick<Config, 'temporalAuth'>, address: string) {
+  const a = config.temporalAuth;
+  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+  const tls = a.tls
+    ? {
+        ...(a.serverName ? { serverNameOverride: a.serverName } : {}),
+        ...(a.serverCaCertPath ? { serverRootCACertificate: read(a.serverCaCertPath) } : {}),
+        ...(a.clientCertPath ? { clientCertPair: { crt: read(a.clientCertPath)!, key: read(a.clientKeyPath)! } } : {}),
+      }
+    : undefined;
+  return { address, ...(tls ? { tls } : {}), ...(a.apiKey ? { apiKey: a.apiKey } : {}) };
 }

@@ -17,6 +17,8 @@ import type { Services } from '../services';
 import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
+import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
+import { temporalUiLink } from '../config';
 import { canRead, isAdmin, isAuditor } from './access';
 import { ErrorCode, InterlockError, notFound } from './errors';
 import { redeemGrant } from './grant-redeem';
@@ -94,6 +96,8 @@ export class ActionCore {
         taskQueue: this.services.config.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: staticSummaryOf(input),
+        staticDetails: staticDetailsOf(input, { self: `${this.services.config.publicUrl}/v1/actions/${input.id}`, temporalUi: temporalUiLink(this.services.config, input.id) }),
         typedSearchAttributes: [
           { key: SearchAttributes.action, value: input.submission.action },
           { key: SearchAttributes.status, value: 'evaluating' },

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api';
+import { temporalConnectionOptions } from '../config';
 import type { Channel } from '../channels';
+import { tracingClientInterceptors } from '../observability';
 import type { InterlockProcess } from './process';
 
 export interface ApiRole {
@@ -13,9 +15,9 @@ export interface ApiRole {
 /** Serves the REST API (and the channels' inbound routes) against the Temporal frontend at `address`. */
 export async function startApiRole(p: InterlockProcess, opts: { address: string; channels: readonly Channel[] }): Promise<ApiRole> {
   const { config, services, lifecycle } = p;
-  const connection = await Connection.connect({ address: opts.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config, opts.address));
   lifecycle.add('Temporal client', () => connection.close());
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace, interceptors: tracingClientInterceptors() });
   const mountChannels = opts.channels.some((c) => c.mount);
   const api = await buildApi({
     services,

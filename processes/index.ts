@@ -4,3 +4,4 @@ export { openChannels, openProcess, type InterlockProcess } from './process';
 export { requireSharedStores } from './requirements';
 export { startApiRole, type ApiRole } from './api-role';
 export { startWorkerRole, type WorkerRole } from './worker-role';
+export { serveMetrics } from './metrics-endpoint';

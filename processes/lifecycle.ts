@@ -25,7 +25,9 @@ export class Lifecycle {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const step of [...this.steps].reverse()) {
+        const started = Date.now();
         await step.stop().catch((err: unknown) => this.log.error({ err, step: step.name }, 'error while stopping'));
+        this.log.debug({ step: step.name, ms: Date.now() - started }, 'stopped');
       }
     })();
     return this.stopping;

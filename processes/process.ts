@@ -4,7 +4,7 @@ import path from 'node:path';
 import { auditKeys, Checkpointer, ensureDevSigningKey } from '../audit';
 import { createChannels, type Channel } from '../channels';
 import type { Config } from '../config';
-import type { Logger } from '../observability';
+import { installTracing, type Logger } from '../observability';
 import { openServices, type Services } from '../services';
 import type { Lifecycle } from './lifecycle';
 
@@ -25,6 +25,11 @@ export interface InterlockProcess {
  */
 export async function openProcess(config: Config, log: Logger, lifecycle: Lifecycle): Promise<InterlockProcess> {
   mkdirSync(config.dataDir, { recursive: true });
+  const tracing = installTracing();
+  if (tracing.enabled) {
+    log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing: exporting spans by OTLP');
+    lifecycle.add('tracing', () => tracing.shutdown()); // stopped last: the final spans are flushed
+  }
   useLocalWebhookSecret(config, log);
   if (!config.auditSigningKey) {
     const dev = ensureDevSigningKey(config.dataDir); // auditKeys falls back to this file

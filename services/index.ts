@@ -1,7 +1,7 @@
 // The wiring every process (API, worker, CLI, tests) opens once: database, audit writer, policy, principals, targets, metrics.
 import { AuditWriter } from '../audit';
 import type { Config } from '../config';
-import { openDatabase, type Database } from '../db';
+import { countPendingActions, openDatabase, type Database } from '../db';
 import { GrantKeys } from '../grants';
 import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
@@ -28,6 +28,7 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
   const metrics = createMetrics();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (config.migrateOnStart) await database.migrate();
+  metrics.countPendingWith(() => countPendingActions(database.db));
   const principals = new PrincipalsStore(config.principalsFile, log);
   const policy = new PolicyStore({ file: config.policyFile, logger: log, registry: metrics.registry });
   await policy.load();

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Channel } from '../channels';
+import { temporalConnectionOptions } from '../config';
+import { installTracing, tracingWorkerOptions, WORKFLOW_TRACING_MODULE } from '../observability';
 import type { Services } from '../services';
-import { installTemporalLogging } from './runtime';
+import { installTemporalLogging, temporalSdkMetrics } from './runtime';
 
 const workflowsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -20,10 +22,15 @@ export function workflowBundle(): Promise<WorkflowBundleOption> {
 
 /** Bundles the workflow code, reporting only errors. */
 export function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} } as never;
+
+/** The sinks every worker of the bundle registers (replays and tests too): the workflow spans' exporter. */
+export function workflowSinks() {
+  return tracingWorkerOptions(installTracing({ serviceName: 'interlock-worker' })).sinks;
+}
 
 export interface RunningWorker {
   worker: Worker;
@@ -35,9 +42,13 @@ export interface RunningWorker {
 /** Starts polling the task queue with real activities wired to the process's services. */
 export async function startWorker(services: Services, opts: { address: string; taskQueue?: string; channels?: readonly Channel[]; connection?: NativeConnection }): Promise<RunningWorker> {
   const { config } = services;
-  installTemporalLogging(services.log);
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address }));
+  await installTemporalLogging(services.log);
+  services.metrics.include(temporalSdkMetrics);
+  const connection = opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config, opts.address)));
+  const tracing = tracingWorkerOptions(installTracing({ serviceName: 'interlock-worker' }));
   const worker = await Worker.create({
+    interceptors: { activity: tracing.activity },
+    sinks: tracing.sinks,
     connection,
     namespace: config.temporalNamespace,
     taskQueue: opts.taskQueue ?? config.taskQueue,
@@ -60,4 +71,4 @@ export async function startWorker(services: Services, opts: { address: string; t
   };
 }
 
-export { installTemporalLogging } from './runtime';
+export { installTemporalLogging, temporalSdkMetrics } from './runtime';

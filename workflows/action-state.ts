@@ -1,4 +1,4 @@
-import { ActivityFailure, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActionChange } from '../activities/notify';
 import type { Action } from '../domain/action';
 import type { AuditEventType, NewAuditEvent } from '../domain/audit-event';
@@ -8,6 +8,7 @@ import { notifyActionChange, recordStep, reportFailClosed } from './activities';
 import { initialAction } from './initial-action';
 import type { ActionWorkflowInput } from './messages';
 import { SearchAttributes } from './search-attributes';
+import { currentDetailsOf } from './story';
 
 /** The actor of the steps Interlock takes itself (expiry, escalation, execution). */
 export const SYSTEM = 'interlock';
@@ -75,6 +76,7 @@ export class ActionState {
   constructor(readonly input: ActionWorkflowInput) {
     this.action = initialAction(input);
     this.published = this.snapshot();
+    this.describe();
   }
 
   /**
@@ -107,10 +109,17 @@ export class ActionState {
     this.action.statusReason = reason;
     this.action.updatedAt = this.now();
     upsertSearchAttributes([{ key: SearchAttributes.status, value: status } as never]);
+    this.describe();
+  }
+
+  /** What Temporal UI shows as the workflow's current details; no command, so replay is unaffected. */
+  describe(): void {
+    setCurrentDetails(currentDetailsOf(this.action, this.policy, this.input.submittedAt));
   }
 
   async transition(t: Transition): Promise<void> {
     if (t.status) this.setStatus(t.status, t.reason === undefined ? this.action.statusReason : t.reason);
+    else this.describe(); // a vote or an escalation changes what it waits for
     await this.record(t.events);
     for (const kind of (typeof t.notify === 'function' ? t.notify() : t.notify) ?? []) this.notify(kind, t.change);
   }
@@ -127,7 +136,7 @@ export class ActionState {
       policyVersion: this.policy?.policyVersion ?? null,
     }));
     const step = { events: batch, action: this.snapshot(), version: ++this.version };
-    const written = this.chain.then(() => recordStep(step));
+    const written = this.chain.then(() => recordStep.executeWithOptions({ summary: `audit: ${events.map((e) => e.type).join(', ')}` }, [step]));
     this.chain = written;
     written.then(
       () => void (this.published = step.action),
@@ -151,7 +160,7 @@ export class ActionState {
       while (this.outbox.length > 0) {
         const change = this.outbox.shift()!;
         try {
-          await notifyActionChange(change);
+          await notifyActionChange.executeWithOptions({ summary: `notify: ${change.kind}` }, [change]);
         } catch (err) {
           log.warn('notification failed; the action goes on', { kind: change.kind, error: String(err) });
         }

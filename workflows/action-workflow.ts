@@ -79,7 +79,7 @@ async function policyDecision(a: ActionState): Promise<PolicyDecision | null> {
   const { input } = a;
   if (input.decision && patched(POLICY_DECIDED_AT_SUBMISSION)) return input.decision;
   try {
-    return await evaluatePolicy({ id: input.id, submission: input.submission, requester: input.requester, submittedAt: input.submittedAt });
+    return await evaluatePolicy.executeWithOptions({ summary: 'evaluate policy' }, [{ id: input.id, submission: input.submission, requester: input.requester, submittedAt: input.submittedAt }]);
   } catch (err) {
     log.error('policy evaluation failed; denying', { error: String(err) });
     return null;

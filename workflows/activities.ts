@@ -1,4 +1,4 @@
-import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ExecutionPlan } from '../executors/types';
 
@@ -28,7 +28,7 @@ const EXECUTION_MARGIN_SECONDS = 10;
  * `runExecutor` with the options the target set at submission: its timeout and retry schedule, a short heartbeat
  * timeout, and a cancel that waits for the executor to report what it stopped (or that it had finished).
  */
-export function plannedExecutor(plan: ExecutionPlan): Activities['runExecutor'] {
+export function plannedExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activities>['runExecutor'] {
   const maxInterval = Math.max(1, plan.retry.maxIntervalSeconds);
   return proxyActivities<Activities>({
     startToCloseTimeout: `${plan.timeoutSeconds + EXECUTION_MARGIN_SECONDS}s`,

@@ -37,10 +37,10 @@ export async function runExecution(a: ActionState): Promise<void> {
         if (a.cancelRequest) return await recordCancelled(a, a.cancelRequest, null); // cancelled while execution.started was written
         const scope = new CancellationScope();
         a.stopExecution = () => scope.cancel();
-        result = await scope.run(() => plannedExecutor(plan)({ actionId: id, execute: submission.execute as never, plan }));
+        result = await scope.run(() => plannedExecutor(plan).executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never, plan }]));
       } else {
         const run = type === 'http' && !patched(Patch.executorSeam) ? executeHttp : runExecutor;
-        result = await run({ actionId: id, execute: submission.execute as never });
+        result = await run.executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never }]);
       }
     } catch (err) {
       if (a.cancelRequest && isCancellation(err)) return await recordCancelled(a, a.cancelRequest, err);
@@ -63,6 +63,12 @@ export async function runExecution(a: ActionState): Promise<void> {
   } finally {
     a.executionClosed = true;
   }
+}
+
+/** The activity's summary in Temporal UI: which executor runs it, and where. */
+function executionSummary(a: ActionState): string {
+  const e = a.action.execute as { type: string; target?: string; url?: string; statement?: string };
+  return `run ${e.type}: ${e.target ?? ''}${e.statement ? ` ${e.statement}` : ''}${e.url && !e.target ? e.url.replace(/\?.*$/, '') : ''}`.trim();
 }
 
 /** The executor stopped on a cancel: `cancelled`, with what the executor reported (stopped, rolled back, aborted). */

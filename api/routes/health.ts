@@ -10,10 +10,12 @@ const Readiness = Type.Object({
   checks: Type.Object({
     temporal: Check,
     database: Check,
-    policy: Type.Object({ ok: Type.Boolean(), version: Type.Union([Type.String(), Type.Null()]), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
+    policy: Type.Object({ ok: Type.Boolean(), serving: Type.Boolean(), version: Type.Union([Type.String(), Type.Null()]), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
     principals: Type.Object({ ok: Type.Boolean(), error: Type.Union([Type.String(), Type.Null()]) }),
     targets: Type.Object({ ok: Type.Boolean(), version: Type.String(), file: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
   }),
+  /** Broken edits the process ignores while the last good version serves: ready, but someone must fix the file. */
+  warnings: Type.Array(Type.String()),
 });
 
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
@@ -39,12 +41,19 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
       check(() => services.database.ping()),
     ]);
     const p = services.policy.status();
-    const policy = { ok: p.ok, version: p.version, file: p.file, error: p.lastError };
+    const policy = { ok: p.ok, serving: p.version !== null, version: p.version, file: p.file, error: p.lastError };
     const principals = { ok: services.principals.lastError === null, error: services.principals.lastError };
     const targets = services.targets.status();
-    const ok = temporalCheck.ok && database.ok && policy.ok && principals.ok && targets.ok;
+    // A broken edit leaves the last good version serving: still ready, so every replica is not pulled at once.
+    const warnings = [
+      ...(policy.serving && !policy.ok ? [`${policy.error} (the last good policy ${policy.version} is in force)`] : []),
+      ...(!principals.ok ? [`${principals.error} (the last good principals are in force)`] : []),
+      ...(!targets.ok ? [`${targets.error} (the last good targets ${targets.version} are in force)`] : []),
+    ];
+    const ok = temporalCheck.ok && database.ok && policy.serving;
     reply.code(ok ? 200 : 503);
-    return { ok, checks: { temporal: temporalCheck, database, policy, principals, targets } };
+    if (!ok) reply.header('retry-after', '5');
+    return { ok, checks: { temporal: temporalCheck, database, policy, principals, targets }, warnings };
   });
 
   app.get('/metrics', {
@@ -55,6 +64,6 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
     },
   }, async (_req, reply) => {
     reply.header('content-type', services.metrics.registry.contentType);
-    return services.metrics.registry.metrics();
+    return services.metrics.exposition();
   });
 }

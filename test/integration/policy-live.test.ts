@@ -69,7 +69,11 @@ describe('policy changes take effect live, safely', () => {
     const v2 = after.decision.policyVersion;
     writeFileSync(stack.policyFile, base('deny').replace('when: action == "db.export"', 'when: action == '));
     const broken = await waitVersion((_v, ok) => !ok);
-    assert.equal((await stack.call(null, 'GET', '/readyz')).status, 503);
+    // Still ready (the last good version serves), the body naming the broken file and line, the gauge at 0.
+    assert.equal((await stack.call(null, 'GET', '/readyz')).status, 200);
+    assert.equal(broken.checks.policy.serving, true);
+    assert.match(broken.warnings[0], new RegExp(`${stack.policyFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*:5`));
+    assert.match((await stack.call(null, 'GET', '/metrics')).body, /^interlock_policy_load_ok 0$/m);
     assert.equal(broken.checks.policy.version, v2);
     assert.match(broken.checks.policy.error, /export/);
     assert.match(broken.checks.policy.error, /:5/);

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../../worker';
+import { workflowBundle, workflowSinks } from '../../worker';
 
 const dir = path.join(import.meta.dirname, '..', 'histories');
 
@@ -13,7 +13,7 @@ test('every recorded history of actionWorkflow replays without a determinism err
   const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) }));
   const bundle = await workflowBundle();
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, sinks: workflowSinks() }, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   assert.deepEqual(failures, []);

@@ -6,7 +6,7 @@ import { buildApi } from '../../api';
 import type { ActionCore } from '../../core';
 import { loadConfig } from '../../config';
 import { createToken } from '../../identity';
-import { createLogger } from '../../observability';
+import { createLogger, tracingClientInterceptors } from '../../observability';
 import type { Channel } from '../../channels';
 import { createSlackIntegration, type SlackIntegration } from '../../channels/slack';
 import { createTeamsIntegration, type TeamsIntegration } from '../../channels/teams';
@@ -114,7 +114,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   if (opts.targetSource) services.targets = opts.targetSource as Services['targets'];
   const address = config.temporalAddress!;
   const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace, interceptors: tracingClientInterceptors() });
   const slack = opts.slack ? await createSlackIntegration({ services }) : null;
   if (opts.slack && !slack) throw new Error('startStack({slack: true}) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in env');
   const teams = opts.teams ? await createTeamsIntegration({ services }) : null;

@@ -16,7 +16,7 @@ import type { Action, Execute } from '../../domain/action';
 import type { PolicyDecision } from '../../domain/decision';
 import type { Principal } from '../../domain/principal';
 import { LOCAL_TEST_SERVER } from '../../devserver';
-import { workflowBundle } from '../../worker';
+import { workflowBundle, workflowSinks } from '../../worker';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes';
 import { decideUpdate, WORKFLOW_TYPE, type ActionWorkflowInput, type DecideInput, type Refusal } from '../../workflows/messages';
 
@@ -59,7 +59,7 @@ export async function startTestbed(): Promise<Testbed> {
   const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, INDEXED_VALUE_TYPE_KEYWORD]));
   await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
   const taskQueue = `wf-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: dispatching(), maxHeartbeatThrottleInterval: '1s' }); // as worker/ does
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), sinks: workflowSinks(), activities: dispatching(), maxHeartbeatThrottleInterval: '1s' }); // as worker/ does
   const running = worker.run();
   return {
     env,

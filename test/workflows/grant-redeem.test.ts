@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../../worker';
+import { workflowBundle, workflowSinks } from '../../worker';
 import { cancelUpdate, getActionQuery, redeemGrantUpdate, Refusal, reportResultUpdate } from '../../workflows/messages';
 import { decision, gate, human, notifiedOf, refused, requester, suiteTestbed, until, vote, withWorker, workflowInput } from '../support/workflow-env';
 
@@ -12,7 +12,7 @@ const HASH = `sha256:${'a'.repeat(64)}`;
 const bed = suiteTestbed();
 
 /** A finished run's history replays on the current code: the new paths are deterministic (uuid4, patched in a handler). */
-const replays = async (h: { fetchHistory: () => Promise<any> }) => Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await h.fetchHistory());
+const replays = async (h: { fetchHistory: () => Promise<any> }) => Worker.runReplayHistory({ workflowBundle: await workflowBundle(), sinks: workflowSinks() }, await h.fetchHistory());
 
 /** Holds the workflow open at its last notification, so a late update meets the closed window, not a finished workflow. */
 const holdingResult = (held: ReturnType<typeof gate>) => (r: { notified: unknown[] }) => ({

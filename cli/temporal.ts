@@ -1,0 +1,38 @@
+import { Connection } from '@temporalio/client';
+import protos from '@temporalio/proto';
+import { loadConfig, temporalConnectionOptions } from '../config';
+import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
+import { parseArgs, rejectUnknown, UsageError } from './args';
+import type { CliIo } from './io';
+
+const USAGE = 'usage: interlock temporal setup   (registers the search attributes on the Temporal service at TEMPORAL_ADDRESS)';
+const KEYWORD = protos.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+
+/**
+ * `interlock temporal setup`: registers the Keyword search attributes the workflow upserts on an existing cluster
+ * through the operator service; those already registered are left alone, so it can run on every deploy.
+ */
+export async function temporalCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv);
+  const [sub, ...extra] = args.positional;
+  if (sub !== 'setup' || extra.length) throw new UsageError(USAGE);
+  rejectUnknown(args, []);
+  const config = loadConfig(io.env);
+  if (!config.temporalAddress) throw new UsageError('TEMPORAL_ADDRESS is not set: `temporal setup` registers the search attributes on an existing Temporal service (the dev server `npm start` runs registers them itself)');
+  const connection = await Connection.connect(temporalConnectionOptions(config, config.temporalAddress));
+  try {
+    const namespace = config.temporalNamespace;
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const existing = customAttributes ?? {};
+    const wrongType = SEARCH_ATTRIBUTE_NAMES.filter((n) => n in existing && existing[n] !== KEYWORD);
+    if (wrongType.length) throw new Error(`search attribute(s) ${wrongType.join(', ')} exist in namespace ${namespace} with a type other than Keyword; remove them or use another namespace`);
+    const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !(n in existing));
+    if (missing.length) {
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, KEYWORD])) });
+    }
+    io.out(missing.length ? `registered ${missing.join(', ')} (Keyword) in namespace ${namespace}` : `search attributes already registered in namespace ${namespace}: ${SEARCH_ATTRIBUTE_NAMES.join(', ')}`);
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
