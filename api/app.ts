@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
 import { recordKeyRotation } from '../grants';
-import { principalForToken } from '../identity';
+import { OidcVerifier, principalForToken } from '../identity';
 import type { Services } from '../services';
 import { ApiError, ErrorCode, ErrorSchema, fromCore } from './errors';
 import { installInputGuards } from './input-guard';
@@ -70,7 +70,8 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
     allowList: (req) => !req.principal,
     errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
-  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute });
+  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute,
+    oidc: new OidcVerifier(() => services.principals.current(), { jwksCooldownMs: services.config.jwksCooldownSeconds * 1000 }) });
   // An unknown URL is behind a token like the API it is under, except under the open groups' prefixes.
   app.setNotFoundHandler({ preValidation: (req: FastifyRequest, reply: FastifyReply) => (/^\/(docs|slack)(\/|$)/.test(req.url) ? app.openAccess(req, reply) : app.requireToken(req, reply)) }, unknownRoute);
   await app.register(async (docs) => {

@@ -47,6 +47,8 @@ export interface Config {
   startLimitPerMinute: number;
   /** Submissions one principal may have in flight at once. */
   submitConcurrency: number;
+  /** Least seconds between two fetches of an IdP's keys forced by an unknown key id (INTERLOCK_JWKS_COOLDOWN); a rotation is followed after it. */
+  jwksCooldownSeconds: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -130,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
     startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
+    jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),
   };
 }
 
