@@ -16,6 +16,7 @@ import { auditRoutes } from './routes/audit';
 import { grantRoutes, jwksRoutes } from './routes/grants';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
+import { tokenRoutes } from './routes/tokens';
 import { validatorCompiler } from './validation';
 
 export interface ApiOptions {
@@ -86,6 +87,7 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   await app.register(policyRoutes, { actions });
   await app.register(grantRoutes, { services, actions });
   await app.register(jwksRoutes, { services });
+  await app.register(tokenRoutes, { services });
   // The API signs grants, so it is the process that notices (and audits, once) a new signing key.
   const rotated = services.grants.persistent ? await recordKeyRotation(services.database.db, services.audit, services.grants) : null;
   if (rotated) services.log.warn(rotated, 'grant signing key rotated');

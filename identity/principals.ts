@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { canonicalIdentity, canonicalSlackId } from '../domain/identity';
@@ -128,13 +130,20 @@ function parseIssuers(raw: unknown, doc: ReturnType<typeof parseDocument>, lines
     return issuer;
   });
 }
+const versionOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
 /** Holds the current directory and reloads it when the file changes; a broken edit keeps the last good one. */
-export class PrincipalsStore {
+export class PrincipalsStore extends EventEmitter<{ reload: [version: string, previous: string] }> {
   private directory: PrincipalDirectory;
+  /** `sha256:` of the file in force, for `config.reloaded` events. */
+  version: string;
   lastError: string | null = null;
 
   constructor(private readonly file: string, private readonly log?: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void }) {
-    this.directory = parsePrincipals(readFileSync(file, 'utf8'), file);
+    super();
+    const text = readFileSync(file, 'utf8');
+    this.directory = parsePrincipals(text, file);
+    this.version = versionOf(text);
   }
   current(): PrincipalDirectory {
     return this.directory;
@@ -142,9 +151,13 @@ export class PrincipalsStore {
   start(intervalMs = 1000): void {
     watchFile(this.file, { interval: intervalMs }, () => {
       try {
-        this.directory = parsePrincipals(readFileSync(this.file, 'utf8'), this.file);
+        const text = readFileSync(this.file, 'utf8');
+        this.directory = parsePrincipals(text, this.file);
         this.lastError = null;
-        this.log?.info({ file: this.file }, 'principals reloaded');
+        const previous = this.version;
+        this.version = versionOf(text);
+        this.log?.info({ file: this.file, version: this.version, previous }, 'principals reloaded');
+        if (this.version !== previous) this.emit('reload', this.version, previous);
       } catch (err) {
         this.lastError = (err as Error).message;
         this.log?.warn({ err: this.lastError }, 'principals file rejected; keeping the last good version');
