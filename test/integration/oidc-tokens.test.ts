@@ -10,6 +10,16 @@ import { DEFAULT_PRINCIPALS, startStack, type TestStack } from '../support/stack
 
 const PIPELINE: IdpClient = { clientId: 'acme-app', secret: 'acme-app-secret-0123456789', claims: { repository: 'acme/app', repository_owner: 'acme', groups: ['deployers', 'admins'] } };
 const FOREIGN: IdpClient = { clientId: 'evil-app', secret: 'evil-app-secret-0123456789', claims: { repository: 'evil/app', repository_owner: 'evil' } };
+const POLICY = `version: 1
+defaults: {timeout: 1h, decision: deny}
+rules:
+  - {id: pipeline-reads, when: 'action == "read.orders"', decision: allow}
+  - id: risky-drop
+    when: action == "db.drop"
+    decision: require_approval
+    approvers: {groups: [data-owners], quorum: 1}
+    step_up: {max_age: 5m}
+`;
 const submission = { action: 'read.orders', resource: 'postgres://staging/orders', environment: 'staging' };
 
 function principalsFor(issuer: string) {
@@ -40,7 +50,7 @@ describe('OIDC bearer tokens on the API', () => {
   before(async () => {
     idp = await startIdp([PIPELINE, FOREIGN]);
     stranger = await startIdp([PIPELINE]);
-    stack = await startStack({ principals: principalsFor(idp.issuer), env: { INTERLOCK_JWKS_COOLDOWN: '0' } });
+    stack = await startStack({ policy: POLICY, principals: principalsFor(idp.issuer), env: { INTERLOCK_JWKS_COOLDOWN: '0' } });
   });
   after(async () => {
     await stack?.stop();
@@ -131,5 +141,42 @@ describe('OIDC bearer tokens on the API', () => {
     const refused = await stack.call(token, 'POST', '/v1/actions', { ...submission, onBehalfOf: 'zoe@elsewhere.org' });
     assert.equal(refused.status, 422);
     assert.equal(refused.body.error.code, 'unknown_principal');
+  });
+
+  const person = (email: string, authTime: number) =>
+    idp.sign({ iss: idp.issuer, aud: 'interlock-console', sub: email, email, email_verified: true, groups: ['data-owners'], auth_time: authTime, iat: now(), exp: now() + 300 });
+  const drop = { action: 'db.drop', resource: 'postgres://prod/customers', environment: 'production' };
+
+  test('a step-up rule refuses an approval without a recent IdP sign-in with 403 step_up_required, and counts one with it', async () => {
+    const submitted = await stack.submit('svc:etl-bot', drop);
+    const action = await stack.until('svc:etl-bot', submitted.id, (a) => a.status === 'pending_approval');
+    assert.deepEqual(action.decision.stepUp, { maxAgeSeconds: 300 });
+    const viaInterlockToken = await stack.call('alice@example.com', 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve' });
+    assert.equal(viaInterlockToken.status, 403);
+    assert.equal(viaInterlockToken.body.error.code, 'step_up_required');
+    const stale = await stack.call(await person('alice@example.com', now() - 600), 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve' });
+    assert.equal(stale.status, 403);
+    assert.equal(stale.body.error.code, 'step_up_required');
+    assert.match(stale.body.error.message, /sign in again/);
+    const signedIn = now() - 30;
+    const fresh = await stack.call(await person('Alice@Example.com', signedIn), 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve', comment: 'checked the backup' });
+    assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+    assert.equal(fresh.body.approvals.length, 1);
+    assert.equal(fresh.body.approvals[0].principal, 'alice@example.com');
+    assert.equal(fresh.body.approvals[0].authTime, new Date(signedIn * 1000).toISOString());
+    const done = await stack.until('svc:etl-bot', action.id, (a) => a.status === 'approved');
+    assert.equal(done.approvals.length, 1);
+  });
+
+  test('on a step-up rule a denial needs no fresh sign-in, and the requester cannot approve under another spelling', async () => {
+    const own = await stack.call(await person('carol@example.com', now()), 'POST', '/v1/actions', drop);
+    assert.equal(own.status, 202, JSON.stringify(own.body));
+    await stack.until('erin@example.com', own.body.id, (a) => a.status === 'pending_approval');
+    const self = await stack.call(await person('CAROL@example.com', now()), 'POST', `/v1/actions/${own.body.id}/decisions`, { decision: 'approve' });
+    assert.equal(self.status, 403);
+    assert.equal(self.body.error.code, 'self_approval');
+    const denied = await stack.call('erin@example.com', 'POST', `/v1/actions/${own.body.id}/decisions`, { decision: 'deny', comment: 'not today' });
+    assert.equal(denied.status, 200, JSON.stringify(denied.body));
+    assert.equal(denied.body.status, 'denied');
   });
 });
