@@ -25,6 +25,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Not revoked and not past its expiry, by the database's clock. */
+const live = () => and(isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)));
+
 const iso = (t: string | null) => (t === null ? null : new Date(t).toISOString());
 
 function recordOf(row: typeof apiTokens.$inferSelect): TokenRecord {
@@ -61,7 +64,7 @@ export async function principalForToken(db: Db, token: string): Promise<string |
   const [row] = await db
     .select({ id: apiTokens.id, principalId: apiTokens.principalId, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`))))
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), live()))
     .limit(1);
   if (!row) return null;
   if (!row.lastUsedAt || Date.now() - new Date(row.lastUsedAt).getTime() > 60_000) {
@@ -72,6 +75,19 @@ export async function principalForToken(db: Db, token: string): Promise<string |
       .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`now() - interval '1 minute'`))));
   }
   return row.principalId;
+}
+
+/** The live token record a presented secret belongs to (the console keeps its id, never the secret, in a session). */
+export async function liveTokenFor(db: Db, token: string): Promise<TokenRecord | null> {
+  if (!token.startsWith(PREFIX) || token.length > 200) return null;
+  const [row] = await db.select().from(apiTokens).where(and(eq(apiTokens.tokenHash, hashToken(token)), live())).limit(1);
+  return row ? recordOf(row) : null;
+}
+
+/** Whether a token id is live now: not revoked, not expired. */
+export async function isTokenLive(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.id, id), live())).limit(1);
+  return !!row;
 }
 
 /** Every token, newest first (revoked and expired ones too, so an incident can be reconstructed). */
