@@ -49,6 +49,10 @@ export interface Config {
   submitConcurrency: number;
   /** Least seconds between two fetches of an IdP's keys forced by an unknown key id (INTERLOCK_JWKS_COOLDOWN); a rotation is followed after it. */
   jwksCooldownSeconds: number;
+  /** Signs console session cookies (INTERLOCK_SESSION_SECRET); unset: one generated under the data dir. */
+  sessionSecret: string | undefined;
+  /** The console's client secret at the people issuer (INTERLOCK_OIDC_CLIENT_SECRET). */
+  oidcClientSecret: string | undefined;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -133,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
     jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),
+    sessionSecret: env.INTERLOCK_SESSION_SECRET || undefined,
+    oidcClientSecret: env.INTERLOCK_OIDC_CLIENT_SECRET || undefined,
   };
 }
 

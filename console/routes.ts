@@ -33,7 +33,7 @@ const safeReturn = (value: unknown) => (typeof value === 'string' && /^\/console
 
 /** The web console at /console: server-rendered pages, a session cookie, CSRF on every form, a strict CSP. */
 export async function consoleRoutes(app: FastifyInstance, { services, actions, oidc }: { services: ConsoleServices; actions: ActionCore; oidc: OidcVerifier }) {
-  const secret = sessionSecret(process.env, services.config.dataDir);
+  const secret = sessionSecret(services.config.sessionSecret, services.config.dataDir);
   const secure = services.config.publicUrl.startsWith('https:');
   const keys = auditKeys(services.config as Services['config']);
   await app.register(cookie, { secret });
@@ -66,7 +66,7 @@ export async function consoleRoutes(app: FastifyInstance, { services, actions, o
     const issuer = peopleIssuer();
     if (!issuer) return null;
     const key = `${issuer.issuer} ${issuer.clientId}`;
-    if (login?.key !== key) login = { key, flow: new ConsoleLogin(issuer, process.env.INTERLOCK_OIDC_CLIENT_SECRET, `${services.config.publicUrl}/console/callback`) };
+    if (login?.key !== key) login = { key, flow: new ConsoleLogin(issuer, services.config.oidcClientSecret, `${services.config.publicUrl}/console/callback`) };
     return login.flow;
   };
   const frame = (req: FastifyRequest, title: string, notice?: string | null) => ({

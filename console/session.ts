@@ -22,10 +22,10 @@ export const LOGIN_COOKIE = 'interlock_login';
 const SESSION_HOURS = 8;
 
 /** INTERLOCK_SESSION_SECRET, else one generated once under the data dir (development), so restarts keep sessions. */
-export function sessionSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
-  if (env.INTERLOCK_SESSION_SECRET) {
-    if (env.INTERLOCK_SESSION_SECRET.length < 32) throw new Error('INTERLOCK_SESSION_SECRET: must be at least 32 characters');
-    return env.INTERLOCK_SESSION_SECRET;
+export function sessionSecret(configured: string | undefined, dataDir: string): string {
+  if (configured) {
+    if (configured.length < 32) throw new Error('INTERLOCK_SESSION_SECRET: must be at least 32 characters');
+    return configured;
   }
   const file = path.join(dataDir, 'session-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();

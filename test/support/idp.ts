@@ -10,6 +10,15 @@ export interface IdpClient {
   claims: Record<string, unknown>;
 }
 
+/** The console's client at the IdP and the people who can sign in (any password works on the dev login page). */
+export interface IdpPeople {
+  clientId: string;
+  secret: string;
+  redirectUri: string;
+  /** e-mail -> extra claims (groups) */
+  accounts: Record<string, Record<string, unknown>>;
+}
+
 export interface TestIdp {
   issuer: string;
   /** A client-credentials access token (a JWT) for `resource`'s audience, from the provider's token endpoint. */
@@ -35,7 +44,7 @@ async function signingKey(): Promise<JWK> {
  * The real `oidc-provider` (OpenID certified) on an ephemeral loopback port: client credentials issue JWT access
  * tokens whose audience is the requested resource's, carrying the client's claims.
  */
-export async function startIdp(clients: IdpClient[]): Promise<TestIdp> {
+export async function startIdp(clients: IdpClient[], people?: IdpPeople): Promise<TestIdp> {
   let key = await signingKey();
   let server: Server;
   let port = 0;
@@ -44,13 +53,29 @@ export async function startIdp(clients: IdpClient[]): Promise<TestIdp> {
   const listen = async () => {
     const issuer = `http://127.0.0.1:${port}`;
     const configuration: Configuration = {
-      clients: clients.map((c) => ({ client_id: c.clientId, client_secret: c.secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'api' })),
+      clients: [
+        ...clients.map((c) => ({ client_id: c.clientId, client_secret: c.secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'api' })),
+        ...(people ? [{ client_id: people.clientId, client_secret: people.secret, grant_types: ['authorization_code'], response_types: ['code' as const], redirect_uris: [people.redirectUri], require_auth_time: true }] : []),
+      ],
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['groups'] },
+      // The console reads e-mail and groups from the ID token, as Okta, Entra ID and Keycloak can be set to send them.
+      conformIdTokenClaims: false,
+      findAccount: (_ctx, id) => (people?.accounts[id] ? { accountId: id, claims: () => ({ sub: id, email: id, email_verified: true, ...people.accounts[id] }) } : undefined),
+      loadExistingGrant: async (ctx) => {
+        // First-party console: consent is implied, so the dev login page is the only interaction.
+        const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+        if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+        grant.addOIDCScope('openid email profile');
+        await grant.save();
+        return grant;
+      },
       jwks: { keys: [key] },
       clientDefaults: { id_token_signed_response_alg: 'ES256' },
       scopes: ['openid', 'email', 'api'],
       features: {
         clientCredentials: { enabled: true },
-        devInteractions: { enabled: false },
+        devInteractions: { enabled: !!people },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => `${RESOURCE_PREFIX}interlock`,
