@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startIdp, type TestIdp } from '../support/idp';
+import { peopleIssuerYaml, startIdp, type TestIdp } from '../support/idp';
 import { DEFAULT_PRINCIPALS, startStack, type TestStack } from '../support/stack';
 
 /**
@@ -57,14 +57,7 @@ describe('the console in a browser, signed in through the identity provider', ()
       accounts: { 'alice@example.com': { groups: ['data-owners'] }, 'dave@example.com': { groups: [] }, 'carol@example.com': { groups: ['data-owners'] } },
     });
     const principals = `${DEFAULT_PRINCIPALS}issuers:
-  - issuer: ${idp.issuer}
-    audience: interlock-console
-    client_id: interlock-console
-    principal: "{email}"
-    kind: human
-    groups_claim: groups
-    email_domains: [example.com]
-`;
+${peopleIssuerYaml(idp.issuer)}`;
     stack = await startStack({ policy: POLICY, principals, env: { PORT: String(port), INTERLOCK_PUBLIC_URL: publicUrl, INTERLOCK_OIDC_CLIENT_SECRET: 'console-secret-0123456789abcdef' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });

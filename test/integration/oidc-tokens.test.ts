@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startIdp, type IdpClient, type TestIdp } from '../support/idp';
+import { peopleIssuerYaml, startIdp, type IdpClient, type TestIdp } from '../support/idp';
 import { DEFAULT_PRINCIPALS, startStack, type TestStack } from '../support/stack';
 
 /**
@@ -31,14 +31,7 @@ function principalsFor(issuer: string) {
     claims: {repository_owner: acme}
     groups: [pipelines]
     groups_claim: groups
-  - issuer: ${issuer}
-    audience: interlock-console
-    client_id: interlock-console
-    principal: "{email}"
-    kind: human
-    groups_claim: groups
-    email_domains: [example.com]
-`;
+${peopleIssuerYaml(issuer)}`;
 }
 
 describe('OIDC bearer tokens on the API', () => {

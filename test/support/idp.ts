@@ -125,3 +125,15 @@ export async function startIdp(clients: IdpClient[], people?: IdpPeople): Promis
     },
   };
 }
+
+/** principals.yaml's `issuers:` entry for the console's people issuer, as the contract shows it. */
+export function peopleIssuerYaml(issuer: string): string {
+  return `  - issuer: ${issuer}
+    audience: interlock-console
+    client_id: interlock-console
+    principal: "{email}"
+    kind: human
+    groups_claim: groups
+    email_domains: [example.com]
+`;
+}
