@@ -33,6 +33,10 @@ const safeReturn = (value: unknown) => (typeof value === 'string' && /^\/console
 
 /** The web console at /console: server-rendered pages, a session cookie, CSRF on every form, a strict CSP. */
 export async function consoleRoutes(app: FastifyInstance, { services, actions, oidc }: { services: ConsoleServices; actions: ActionCore; oidc: OidcVerifier }) {
+  // Pages for people, not API: kept out of the OpenAPI document (and so out of its clients and fuzzers).
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   const secret = sessionSecret(services.config.sessionSecret, services.config.dataDir);
   const secure = services.config.publicUrl.startsWith('https:');
   const keys = auditKeys(services.config as Services['config']);

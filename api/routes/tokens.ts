@@ -26,14 +26,13 @@ const security = [{ bearer: [] }];
 export async function tokenRoutes(app: FastifyInstance, { services }: { services: ApiServices }) {
   app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const db = services.database.db;
   r.addHook('onRequest', async (req) => {
     if (!isAdmin(req.principal)) throw forbidden(`${req.principal.id} is not an admin; tokens are managed by the admins group`);
   });
 
   r.get('/v1/tokens', {
     schema: { tags, security, summary: 'Every API token, newest first, without secrets (admins)', response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...authenticatedErrors(403) } },
-  }, async () => ({ items: await listTokens(db) }));
+  }, async () => ({ items: await listTokens(services.database.db) }));
 
   r.post('/v1/tokens', {
     schema: {
@@ -55,7 +54,7 @@ export async function tokenRoutes(app: FastifyInstance, { services }: { services
       if (err instanceof TokenExpiryError) throw new ApiError(422, ErrorCode.unprocessable, err.message, [{ field: 'expires', message: err.message }]);
       throw err;
     }
-    const { token, record } = await createToken(db, principal.id, { label: req.body.label, expiresAt, createdBy: req.principal.id, audit: services.audit });
+    const { token, record } = await createToken(services.database.db, principal.id, { label: req.body.label, expiresAt, createdBy: req.principal.id, audit: services.audit });
     return reply.code(201).send({ ...record, token });
   });
 
@@ -66,9 +65,9 @@ export async function tokenRoutes(app: FastifyInstance, { services }: { services
       response: { 200: TokenSchema, ...authenticatedErrors(403, 404, 409) },
     },
   }, async (req) => {
-    const revoked = await revokeToken(db, req.params.id, { audit: services.audit, revokedBy: req.principal.id });
+    const revoked = await revokeToken(services.database.db, req.params.id, { audit: services.audit, revokedBy: req.principal.id });
     if (revoked) return revoked;
-    const known = await findToken(db, req.params.id);
+    const known = await findToken(services.database.db, req.params.id);
     if (!known) throw new ApiError(404, ErrorCode.notFound, `no token ${req.params.id}; GET /v1/tokens lists them`);
     throw new ApiError(409, ErrorCode.conflict, `token ${req.params.id} was already revoked at ${known.revokedAt}`);
   });
