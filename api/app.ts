@@ -6,18 +6,20 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
 import { recordKeyRotation } from '../grants';
-import { principalForToken } from '../identity';
+import { OidcVerifier, principalForToken } from '../identity';
 import type { Services } from '../services';
 import { ApiError, ErrorCode, ErrorSchema, fromCore } from './errors';
 import { installInputGuards } from './input-guard';
 import { withOptionalBodies } from './openapi';
 import { authPlugin, type TokenLookup } from './plugins/auth';
+import { consoleRoutes } from '../console';
 import { actionRoutes } from './routes/actions';
 import { auditRoutes } from './routes/audit';
 import { grantRoutes, jwksRoutes } from './routes/grants';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
 import { mcpRoutes } from './routes/mcp';
+import { tokenRoutes } from './routes/tokens';
 import { validatorCompiler } from './validation';
 
 export interface ApiOptions {
@@ -97,9 +99,10 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
     allowList: (req) => !req.principal,
     errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
-  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute });
+  const oidc = new OidcVerifier(() => services.principals.current(), { jwksCooldownMs: services.config.jwksCooldownSeconds * 1000 });
+  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute, oidc });
   // An unknown URL is behind a token like the API it is under, except under the open groups' prefixes.
-  app.setNotFoundHandler({ preValidation: (req: FastifyRequest, reply: FastifyReply) => (/^\/(docs|slack)(\/|$)/.test(req.url) ? app.openAccess(req, reply) : app.requireToken(req, reply)) }, unknownRoute);
+  app.setNotFoundHandler({ preValidation: (req: FastifyRequest, reply: FastifyReply) => (/^\/(docs|slack|console)(\/|$)/.test(req.url) ? app.openAccess(req, reply) : app.requireToken(req, reply)) }, unknownRoute);
   await app.register(async (docs) => {
     docs.addHook('onRequest', app.openAccess);
     await docs.register(swaggerUi, { routePrefix: '/docs' });
@@ -113,6 +116,8 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   await app.register(grantRoutes, { services, actions });
   await app.register(jwksRoutes, { services });
   await app.register(mcpRoutes, { services, actions });
+  await app.register(tokenRoutes, { services });
+  await app.register(consoleRoutes, { services, actions, oidc });
   // The API signs grants, so it is the process that notices (and audits, once) a new signing key.
   const rotated = services.grants.persistent ? await recordKeyRotation(services.database.db, services.audit, services.grants) : null;
   if (rotated) services.log.warn(rotated, 'grant signing key rotated');

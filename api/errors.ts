@@ -15,6 +15,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.notAnApprover]: 403,
   [ErrorCode.selfApproval]: 403,
   [ErrorCode.onBehalfOfApproval]: 403,
+  [ErrorCode.stepUpRequired]: 403,
   [ErrorCode.serviceCannotApprove]: 403,
   [ErrorCode.notAllowed]: 403,
   [ErrorCode.notFound]: 404,

@@ -13,7 +13,8 @@ import { temporalCommand } from './temporal';
 import { tokenCommand } from './token';
 
 const USAGE = `usage: interlock <command>
-  token create <principal-id>             print a new API token (only its hash is stored)
+  token create <principal-id> [--expires 30d] print a new API token (only its hash is stored)
+  token list                              every token: id, principal, created, last used, expiry
   token revoke <token-id>                 end a token (its id is printed when it is created)
   submit --action A --resource R [--env E] [--param k=v ...] [--justification J] [--on-behalf-of P] [--wait]
   exec --action A --resource R [...] -- <command...>   run the command only after approval (redeems its grant first)

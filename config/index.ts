@@ -56,6 +56,12 @@ export interface Config {
   startLimitPerMinute: number;
   /** Submissions one principal may have in flight at once. */
   submitConcurrency: number;
+  /** Least seconds between two fetches of an IdP's keys forced by an unknown key id (INTERLOCK_JWKS_COOLDOWN); a rotation is followed after it. */
+  jwksCooldownSeconds: number;
+  /** Signs console session cookies (INTERLOCK_SESSION_SECRET); unset: one generated under the data dir. */
+  sessionSecret: string | undefined;
+  /** The console's client secret at the people issuer (INTERLOCK_OIDC_CLIENT_SECRET). */
+  oidcClientSecret: string | undefined;
 }
 
 export interface TeamsConfig {
@@ -208,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
     startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
+    jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),
+    sessionSecret: env.INTERLOCK_SESSION_SECRET || undefined,
+    oidcClientSecret: env.INTERLOCK_OIDC_CLIENT_SECRET || undefined,
   };
 }
 

@@ -175,11 +175,11 @@ export class ActionCore {
   }
 
   /** A vote through the workflow's Update (and its validator), from any door; `via` names the door. Counted here, once. */
-  async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: string): Promise<Action> { // the channel's name: api, slack, later teams, console
+  async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: string, authTime: string | null = null): Promise<Action> { // the channel's name: api, slack, later teams, console
     try {
       const action = await this.update(id, () =>
         // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
-        this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via }] }),
+        this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via, authTime }] }),
       );
       this.services.metrics.votes.inc({ via, result: 'accepted' });
       return this.shown(caller, action);

@@ -14,6 +14,8 @@ export const ErrorCode = {
   selfApproval: 'self_approval',
   /** A vote by the principal the action acts for. */
   onBehalfOfApproval: 'on_behalf_of_approval',
+  /** An approval on a `step_up` rule without a recent enough IdP sign-in; sign in again (the console asks) and vote there. */
+  stepUpRequired: 'step_up_required',
   /** A vote by a service principal: services never approve. */
   serviceCannotApprove: 'service_cannot_approve',
   /** A cancel or result from someone who is neither the requester nor an admin. */

@@ -59,13 +59,13 @@ export function onBehalfOfId(principals: PrincipalDirectory, onBehalfOf: string 
   return principals.resolve(onBehalfOf)?.id ?? canonicalIdentity(onBehalfOf);
 }
 
-/** The problem with `onBehalfOf` when no principal in principals.yaml has that identity, else null. */
+/** The problem with `onBehalfOf` when it names nobody known (principals.yaml, or a people issuer's e-mail domains), else null. */
 export function unknownOnBehalfOf(principals: PrincipalDirectory, onBehalfOf: string | null | undefined): CodedProblem | null {
-  if (onBehalfOf == null || principals.resolve(onBehalfOf)) return null;
+  if (onBehalfOf == null || principals.isKnownPerson(onBehalfOf)) return null;
   return {
     field: 'onBehalfOf',
     ruleId: null,
     code: ErrorCode.unknownPrincipal,
-    message: `onBehalfOf ${JSON.stringify(onBehalfOf)} is not a known principal: it must be the id of a principal in principals.yaml, its email or its Slack id`,
+    message: `onBehalfOf ${JSON.stringify(onBehalfOf)} is not a known principal: it must be the id of a principal in principals.yaml, its email or its Slack id, or an e-mail under a people issuer's email_domains`,
   };
 }

@@ -18,6 +18,7 @@ const REFUSAL_CODES: Record<Refusal, ErrorCode> = {
   [Refusal.grantUsed]: ErrorCode.grantUsed,
   [Refusal.grantExpired]: ErrorCode.grantExpired,
   [Refusal.grantInvalid]: ErrorCode.grantInvalid,
+  [Refusal.stepUpRequired]: ErrorCode.stepUpRequired,
 };
 
 /**

@@ -89,6 +89,12 @@ export const apiTokens = pgTable('api_tokens', {
   label: text('label'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
   revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'string', precision: 3 }),
+  /** Null: no expiry. A token past it is refused like a revoked one. */
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'string', precision: 3 }),
+  /** Updated at most once a minute per token, so a busy pipeline does not write on every request. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'string', precision: 3 }),
+  /** Who created it: `cli` or the admin principal who called POST /v1/tokens. */
+  createdBy: text('created_by'),
 });
 
 /** Submission idempotency: one key per principal maps to one action, for one body. */

@@ -49,6 +49,8 @@ export const PublicDecisionSchema = Type.Object({
   slackChannel: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** http actions: `sha256:` hex of the RFC 8785 canonical `execute` object, so the approved request is bound. */
   executeHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
+  /** The rule's `step_up`: approvals need a sign-in to the IdP at most `maxAgeSeconds` old (the console asks for one). */
+  stepUp: Type.Optional(Type.Object({ maxAgeSeconds: Type.Number() })),
 });
 export type PublicDecision = Static<typeof PublicDecisionSchema>;
 
@@ -60,6 +62,8 @@ export const VoteSchema = Type.Object({
   /** The channel the vote came through: `api`, `slack`, later `teams`, `console`. */
   via: Type.String(),
   group: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** When the voter last signed in to the IdP, for votes that carried it (step-up rules need it). */
+  authTime: Type.Optional(Type.String()),
 });
 export type Vote = Static<typeof VoteSchema>;
 

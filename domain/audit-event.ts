@@ -24,6 +24,12 @@ export const AuditEventType = {
   mcpCall: 'mcp.call',
   /** The key grants are signed with changed (old and new kid). */
   keyRotated: 'key.rotated',
+  /** policy.yaml, targets.yaml or principals.yaml reloaded (file, old and new version). */
+  configReloaded: 'config.reloaded',
+  /** An Interlock API token was created (its id, principal and expiry; never the secret). */
+  tokenCreated: 'token.created',
+  /** An Interlock API token was revoked; requests with it are refused from then on. */
+  tokenRevoked: 'token.revoked',
   /** Not in the contract's list: a channel could not deliver a notification (the decision itself is unaffected); written by the notification activity. */
   notificationFailed: 'notification.failed',
 } as const;

@@ -36,6 +36,8 @@ export interface PolicyDecision {
   grantSeconds: number | null;
   /** Groups allowed to approve their own request when it is submitted with `breakGlass: true`. */
   breakGlassGroups: string[];
+  /** Step-up: an approval counts only with an IdP sign-in at most this many seconds old. Absent in decisions recorded before it. */
+  stepUpMaxAgeSeconds?: number | null;
   /** One line for a person: why this outcome. */
   reason: string;
 }

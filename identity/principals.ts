@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { canonicalIdentity, canonicalSlackId, canonicalTeamsId } from '../domain/identity';
 import { emailOf, type Principal } from '../domain/principal';
+import { parseIssuer, underEmailDomains, type IssuerConfig } from './issuers';
 
 /** Thrown when principals.yaml cannot be used; names the file, line and field. */
 export class PrincipalsError extends Error {
@@ -19,7 +22,7 @@ export class PrincipalDirectory {
   private byMail = new Map<string, Principal>();
 
   /** `principals` must not share an id, e-mail, Slack or Teams id: parsePrincipals refuses such a file. */
-  constructor(principals: Principal[]) {
+  constructor(principals: Principal[], readonly issuers: IssuerConfig[] = []) {
     for (const p of principals) {
       this.byId.set(canonicalIdentity(p.id), p);
       if (p.slack) this.bySlack.set(canonicalSlackId(p.slack), p);
@@ -50,6 +53,10 @@ export class PrincipalDirectory {
   resolve(identity: string): Principal | undefined {
     return this.get(identity) ?? this.byEmail(identity) ?? this.bySlackId(identity) ?? this.byTeamsId(identity);
   }
+  /** Whether an e-mail names a person: listed here, or under a people issuer's `email_domains`. */
+  isKnownPerson(identity: string): boolean {
+    return this.resolve(identity) !== undefined || underEmailDomains(this.issuers, identity);
+  }
   all(): Principal[] {
     return [...this.byId.values()];
   }
@@ -68,8 +75,11 @@ export function parsePrincipals(text: string, file = 'principals.yaml'): Princip
     const e = doc.errors[0];
     throw new PrincipalsError(`${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`, file);
   }
-  const list = (doc.toJS() ?? {}).principals;
+  const top = doc.toJS() ?? {};
+  const list = top.principals;
   if (!Array.isArray(list)) throw new PrincipalsError(`${file}: expected a top-level "principals:" list`, file);
+  const extra = Object.keys(top).filter((k) => k !== 'principals' && k !== 'issuers');
+  if (extra.length) throw new PrincipalsError(`${file}: unknown top-level key "${extra[0]}" (allowed: principals, issuers)`, file);
   const seq = doc.get('principals', true) as { items?: { range?: [number] }[] } | undefined;
   // Every identity that names a principal, so that no id, e-mail or Slack id can name two (and take over the other's).
   const claims = new Map<string, { at: string; kind: ClaimKind }>();
@@ -111,15 +121,37 @@ export function parsePrincipals(text: string, file = 'principals.yaml'): Princip
     }
     return principal;
   });
-  return new PrincipalDirectory(principals);
+  return new PrincipalDirectory(principals, parseIssuers(top.issuers, doc, lines, file));
 }
+
+function parseIssuers(raw: unknown, doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): IssuerConfig[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new PrincipalsError(`${file}: "issuers:" must be a list`, file);
+  const seq = doc.get('issuers', true) as { items?: { range?: [number] }[] } | undefined;
+  const seen = new Map<string, string>();
+  return raw.map((entry, i) => {
+    const at = `${file}:${lines.linePos(seq?.items?.[i]?.range?.[0] ?? 0).line}`;
+    const issuer = parseIssuer(entry, at, (msg) => new PrincipalsError(`${at}: issuers[${i}]: ${msg}`, file));
+    const key = `${issuer.issuer.replace(/\/$/, '')} ${issuer.audience}`;
+    if (seen.has(key)) throw new PrincipalsError(`${seen.get(key)} and ${at} both configure issuer ${issuer.issuer} for audience ${issuer.audience}; keep one`, file);
+    seen.set(key, at);
+    return issuer;
+  });
+}
+const versionOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
 /** Holds the current directory and reloads it when the file changes; a broken edit keeps the last good one. */
-export class PrincipalsStore {
+export class PrincipalsStore extends EventEmitter<{ reload: [version: string, previous: string] }> {
   private directory: PrincipalDirectory;
+  /** `sha256:` of the file in force, for `config.reloaded` events. */
+  version: string;
   lastError: string | null = null;
 
   constructor(private readonly file: string, private readonly log?: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void }) {
-    this.directory = parsePrincipals(readFileSync(file, 'utf8'), file);
+    super();
+    const text = readFileSync(file, 'utf8');
+    this.directory = parsePrincipals(text, file);
+    this.version = versionOf(text);
   }
   current(): PrincipalDirectory {
     return this.directory;
@@ -127,9 +159,13 @@ export class PrincipalsStore {
   start(intervalMs = 1000): void {
     watchFile(this.file, { interval: intervalMs }, () => {
       try {
-        this.directory = parsePrincipals(readFileSync(this.file, 'utf8'), this.file);
+        const text = readFileSync(this.file, 'utf8');
+        this.directory = parsePrincipals(text, this.file);
         this.lastError = null;
-        this.log?.info({ file: this.file }, 'principals reloaded');
+        const previous = this.version;
+        this.version = versionOf(text);
+        this.log?.info({ file: this.file, version: this.version, previous }, 'principals reloaded');
+        if (this.version !== previous) this.emit('reload', this.version, previous);
       } catch (err) {
         this.lastError = (err as Error).message;
         this.log?.warn({ err: this.lastError }, 'principals file rejected; keeping the last good version');

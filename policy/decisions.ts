@@ -30,6 +30,7 @@ export function ruleDecision(rule: RuleDefinition, version: string, defaults: Po
     maxParamsBytes: rule.maxParamsBytes,
     grantSeconds: rule.grantSeconds ?? defaults.grantSeconds,
     breakGlassGroups: rule.breakGlassGroups,
+    stepUpMaxAgeSeconds: approval ? rule.stepUpMaxAgeSeconds : null,
     reason: `rule "${rule.id}" (${where(source, rule.line)}) matched: ${rule.decision}`,
   };
 }
@@ -70,6 +71,7 @@ function emptyDecision(version: string, defaults: PolicyDefaults): PolicyDecisio
     maxParamsBytes: null,
     grantSeconds: defaults.grantSeconds,
     breakGlassGroups: [],
+    stepUpMaxAgeSeconds: null,
     reason: '',
   };
 }

@@ -8,7 +8,7 @@ import { MapReader } from './yaml-reader';
 
 const RULE_KEYS = [
   'id', 'description', 'when', 'decision', 'approvers', 'require_justification', 'timeout', 'escalation', 'risk',
-  'controls', 'notify', 'slack_channel', 'max_params_bytes', 'grant', 'break_glass', 'tests',
+  'controls', 'notify', 'slack_channel', 'max_params_bytes', 'grant', 'break_glass', 'step_up', 'tests',
 ] as const;
 const DECISIONS = Object.values(DecisionOutcome);
 
@@ -31,7 +31,7 @@ export function readRule(problems: ProblemList, node: Node, index: number, defau
     r.report(r.node, r.pathOf('approvers'), 'require_approval needs approvers, e.g. approvers: {groups: [data-owners], quorum: 1}');
   }
   if (decision && decision !== 'require_approval') {
-    for (const key of ['approvers', 'escalation'] as const) {
+    for (const key of ['approvers', 'escalation', 'step_up'] as const) {
       if (r.has(key)) r.report(r.raw(key), r.pathOf(key), `only applies to decision require_approval, not ${decision}; remove it`);
     }
   }
@@ -55,8 +55,19 @@ export function readRule(problems: ProblemList, node: Node, index: number, defau
     maxParamsBytes: r.integer('max_params_bytes', 1) ?? null,
     grantSeconds: r.duration('grant') ?? null,
     breakGlassGroups: readBreakGlass(r),
+    stepUpMaxAgeSeconds: readStepUp(r),
     tests: readRuleTests(r),
   };
+}
+
+/** `step_up: {max_age: 5m}`: an approval counts only from a person who signed in to the IdP within max_age. */
+function readStepUp(rule: MapReader): number | null {
+  const r = rule.map('step_up', ['max_age']);
+  if (!r) return null;
+  if (!r.require('max_age', 'how recent the approver\'s sign-in must be, e.g. 5m')) return null;
+  const seconds = r.duration('max_age');
+  if (seconds !== undefined && seconds <= 0) r.report(r.raw('max_age'), r.pathOf('max_age'), 'must be longer than 0s');
+  return seconds && seconds > 0 ? seconds : null;
 }
 
 /** Keys older policies name one channel's target with: `slack_channel: x` is `notify: {slack: x}`. */

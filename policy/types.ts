@@ -56,6 +56,8 @@ export interface RuleDefinition {
   maxParamsBytes: number | null;
   grantSeconds: number | null;
   breakGlassGroups: string[];
+  /** `step_up.max_age`: approvals need an IdP sign-in at most this old; null: no step-up. */
+  stepUpMaxAgeSeconds: number | null;
   tests: RuleTest[];
 }
 

@@ -7,6 +7,7 @@ import { PrincipalsStore } from '../identity';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { PolicyStore } from '../policy';
 import { TargetsStore } from '../targets';
+import { auditConfigReloads } from './config-reloads';
 
 /** What both the API and the worker need, opened once per process. */
 export interface Services {
@@ -34,12 +35,17 @@ export async function openServices(config: Config, log: Logger, opts: { watch?: 
   await policy.load();
   const targets = new TargetsStore({ file: config.targetsFile, logger: log });
   await targets.load();
+  const audit = new AuditWriter(database.db);
   if (opts.watch !== false) {
+    auditConfigReloads(audit, log, [
+      { kind: 'policy', file: config.policyFile, version: () => policy.status().version, onReload: (l) => policy.on('reload', (v) => l(v)) },
+      { kind: 'targets', file: config.targetsFile, version: () => targets.status().version, onReload: (l) => targets.on('reload', (v) => l(v)) },
+      { kind: 'principals', file: config.principalsFile, version: () => principals.version, onReload: (l) => principals.on('reload', (v) => l(v)) },
+    ]);
     principals.start();
     policy.start();
     targets.start();
   }
-  const audit = new AuditWriter(database.db);
   const grants = GrantKeys.load(config); // a bad key stops start-up, not the first approval
   return {
     config,

@@ -10,7 +10,7 @@ import { publicDecision } from './decision-view';
 import { awaitGateResult, runExecution } from './execution';
 import { issueGrant, registerGrantHandler } from './grant';
 import { cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
-import { checkVoter, quorumReached } from './quorum';
+import { checkVoter, quorumReached, staleSignIn } from './quorum';
 import { SearchAttributes } from './search-attributes';
 
 /** The policy decided at submission and came in the input; histories before this change asked the `evaluatePolicy` activity. */
@@ -105,7 +105,7 @@ function registerHandlers(a: ActionState): void {
   setHandler(
     decideUpdate,
     async (vote) => {
-      const entry = { principal: vote.principal.id, decision: vote.decision, comment: vote.comment ?? null, at: a.now(), via: vote.via, group: eligibility(vote).group ?? null };
+      const entry = { principal: vote.principal.id, decision: vote.decision, comment: vote.comment ?? null, at: a.now(), via: vote.via, group: eligibility(vote).group ?? null, ...(vote.authTime ? { authTime: vote.authTime } : {}) };
       state.approvals.push(entry);
       state.updatedAt = entry.at;
       const breakGlass = sameIdentity(vote.principal.id, requester.id);
@@ -132,6 +132,8 @@ function registerHandlers(a: ActionState): void {
       validator: (vote) => {
         const verdict = eligibility(vote);
         if (!verdict.ok) throw refuse(verdict.refusal!, verdict.message!);
+        const stale = staleSignIn(a.policy?.stepUpMaxAgeSeconds, vote, Date.now());
+        if (stale) throw refuse(Refusal.stepUpRequired, stale);
       },
     },
   );

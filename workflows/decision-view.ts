@@ -20,6 +20,7 @@ export function publicDecision(p: PolicyDecision, expiresAt: string | null, exec
     requireJustification: p.requireJustification,
     ...(p.notify ? { notify: { ...p.notify } } : { slackChannel: (p as { slackChannel?: string | null }).slackChannel ?? null }), // decisions recorded before `notify`: passed on for Slack
     ...(executeHash ? { executeHash } : {}),
+    ...(p.stepUpMaxAgeSeconds ? { stepUp: { maxAgeSeconds: p.stepUpMaxAgeSeconds } } : {}),
   };
 }
 

@@ -34,6 +34,8 @@ export interface DecideInput {
   comment?: string | null;
   /** The channel's name: `api`, `slack`, later `teams`, `console`. */
   via: string;
+  /** ISO time the voter signed in to the IdP (an OIDC token's or console session's `auth_time`); step-up rules need it. */
+  authTime?: string | null;
 }
 
 export interface CancelInput {
@@ -79,5 +81,6 @@ export const Refusal = {
   grantUsed: 'GrantUsed',
   grantExpired: 'GrantExpired',
   grantInvalid: 'GrantInvalid',
+  stepUpRequired: 'StepUpRequired',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];

@@ -64,3 +64,15 @@ export function checkVoter(args: {
 export function quorumReached(approvals: Vote[], quorum: number): boolean {
   return approvals.filter((v) => v.decision === 'approve').length >= Math.max(quorum, 1);
 }
+
+/**
+ * Why an approval on a step-up rule does not count (null when it does): the voter's IdP sign-in is missing or older
+ * than the rule's max age at `nowMs` (workflow time). Denials need no step-up: refusing is never the risky direction.
+ */
+export function staleSignIn(maxAgeSeconds: number | null | undefined, vote: { decision: 'approve' | 'deny'; authTime?: string | null }, nowMs: number): string | null {
+  if (!maxAgeSeconds || vote.decision !== 'approve') return null;
+  if (!vote.authTime) return `this rule needs a sign-in to the identity provider within ${maxAgeSeconds} s before an approval counts; approve from the console (it asks for a fresh login) or with an OIDC token carrying auth_time`;
+  const age = (nowMs - Date.parse(vote.authTime)) / 1000;
+  if (!(age <= maxAgeSeconds)) return `your sign-in to the identity provider is ${Math.round(age)} s old and this rule accepts approvals only within ${maxAgeSeconds} s of one; sign in again (the console asks for a fresh login) and approve`;
+  return null;
+}

@@ -82,7 +82,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
   }, async (req) => {
     // Someone who may not read the action learns nothing, not even that it exists (404, not 403).
     await actions.get(req.principal, req.params.id);
-    return withLinks(await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api'));
+    return withLinks(await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api', req.authentication.authTime));
   });
 
   r.post('/v1/actions/:id/cancel', {

@@ -30,6 +30,7 @@ export async function createSlackIntegration({ services }: { services: Services 
   const people = new SlackPeople(services.principals, client, log);
   const render: MessageContext = {
     actionUrl: (id) => `${config.publicUrl}/v1/actions/${encodeURIComponent(id)}`,
+    consoleUrl: (id) => `${config.publicUrl}/console/actions/${encodeURIComponent(id)}`,
     temporalUrl: (id) => temporalUiLink(config, id),
     slackIdsOf: (group) => people.boundSlackIdsOf(group),
   };

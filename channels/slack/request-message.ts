@@ -10,6 +10,8 @@ import { executorFor } from '../../executors';
 export interface MessageContext {
   /** `${publicUrl}/v1/actions/<id>` */
   actionUrl(id: string): string;
+  /** The action's page in the web console, where a step-up rule's approval is given after a fresh sign-in. */
+  consoleUrl?(id: string): string;
   temporalUrl(id: string): string;
   /** Slack user ids of a group's mapped members, to name the people an escalation added. */
   slackIdsOf(group: string): string[];
@@ -72,7 +74,10 @@ export function requestMessage(action: Action, ctx: MessageContext): SlackMessag
       type: 'actions',
       block_id: VOTE_BLOCK_ID,
       elements: [
-        { type: 'button', action_id: ActionId.approve, value: action.id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
+        // A step-up rule wants a fresh IdP sign-in, which a chat session is not: the button opens the console instead of voting.
+        d?.stepUp && ctx.consoleUrl
+          ? { type: 'button', action_id: ActionId.openConsole, url: ctx.consoleUrl(action.id), style: 'primary', text: { type: 'plain_text', text: 'Approve in console' } }
+          : { type: 'button', action_id: ActionId.approve, value: action.id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
         { type: 'button', action_id: ActionId.deny, value: action.id, style: 'danger', text: { type: 'plain_text', text: 'Deny' } },
       ],
     });

@@ -31,6 +31,8 @@ export function registerVoteHandlers(app: App, deps: VoteDeps): void {
   const voting = new SlackVoting(deps);
   app.action<BlockAction<ButtonAction>>(ActionId.approve, (args) => voting.onClick('approve', args));
   app.action<BlockAction<ButtonAction>>(ActionId.deny, (args) => voting.onClick('deny', args));
+  // A link button still reports its click; acknowledged so Slack shows no error, the vote is cast in the console.
+  app.action<BlockAction<ButtonAction>>(ActionId.openConsole, async ({ ack }) => void (await ack()));
   app.view<ViewSubmitAction>(ReasonModal.callbackId, (args) => voting.onReason(args));
 }
 

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runCli } from '../support/cli';
 import { startStack, type TestStack } from '../support/stack';
 
-const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'interlock.js');
 
 const POLICY = `version: 1
 defaults: {decision: deny, timeout: 1h}
@@ -19,16 +17,7 @@ rules:
     grant: 1s
 `;
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('grants from the command line', () => {
   let stack: TestStack;

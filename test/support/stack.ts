@@ -127,7 +127,8 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     if (opts.extend) await opts.extend(a, actions, services, temporal);
   };
   const app = await buildApi({ services, temporal, extend: slack || teams || opts.extend ? extend : undefined });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  // env PORT: a test that must know its URL before the stack starts (an IdP's redirect URI) picks the port.
+  await app.listen({ host: '127.0.0.1', port: Number(opts.env?.PORT ?? 0) });
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}`;
 

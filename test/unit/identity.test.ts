@@ -147,3 +147,22 @@ describe('PrincipalsStore keeps the last good directory when an edit claims one 
 function readRepoFile(name: string): string {
   return readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8');
 }
+
+describe('principals.yaml issuers:', () => {
+  const withIssuer = (entry: string) => `principals:\n  - {id: "alice@example.com", kind: human, groups: [data-owners]}\nissuers:\n${entry}`;
+  const fails = (text: string, pattern: RegExp) => assert.throws(() => parsePrincipals(text), (err: Error) => err instanceof PrincipalsError && pattern.test(err.message));
+
+  test('an issuer as the contract shows it is read, and an e-mail under its domains is a known person', () => {
+    const directory = parsePrincipals(withIssuer('  - {issuer: "https://login.example.com", audience: interlock-console, principal: "{email}", kind: human, groups_claim: groups, email_domains: [example.com]}\n'));
+    assert.equal(directory.issuers.length, 1);
+    assert.equal(directory.isKnownPerson('Zoe@EXAMPLE.com'), true);
+    assert.equal(directory.isKnownPerson('zoe@example.org'), false);
+  });
+  test('reserved groups, plain-http issuers, shared-secret algorithms and templates without a claim are refused with the line', () => {
+    fails(withIssuer('  - {issuer: "https://a.example", audience: x, principal: "svc:{sub}", kind: service, groups: [admins]}\n'), /principals\.yaml:4: issuers\[0\]: "groups" must not contain admins/);
+    fails(withIssuer('  - {issuer: "http://idp.example", audience: x, principal: "{sub}", kind: service}\n'), /must be https/);
+    fails(withIssuer('  - {issuer: "https://a.example", audience: x, principal: "{sub}", kind: service, algorithms: [HS256]}\n'), /may not contain HS256/);
+    fails(withIssuer('  - {issuer: "https://a.example", audience: x, principal: "svc:fixed", kind: service}\n'), /names no claim/);
+    fails(withIssuer('  - {issuer: "https://a.example", audience: x, principal: "{sub}", kind: service, colour: blue}\n'), /unknown field "colour"/);
+  });
+});
