@@ -100,10 +100,10 @@ function denyForm(a: Action, csrf: string): string {
   return `<form method="post" action="/console/actions/${esc(a.id)}/decisions"><input type="hidden" name="csrf" value="${esc(csrf)}"><label for="comment">Comment</label><textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea><button type="submit" name="decision" value="deny" class="danger">Deny</button></form>`;
 }
 
-export function loginPage(opts: { oidc: boolean; returnTo: string; error?: string | null }): string {
+export function loginPage(opts: { oidc: boolean; returnTo: string; csrf: string; error?: string | null }): string {
   const err = opts.error ? `<p role="alert" class="error">${esc(opts.error)}</p>` : '';
   if (opts.oidc) return `${err}<p><a class="button" href="/console/login/oidc?return=${encodeURIComponent(opts.returnTo)}">Sign in with your identity provider</a></p>`;
-  return `${err}<form method="post" action="/console/login"><input type="hidden" name="return" value="${esc(opts.returnTo)}">
+  return `${err}<form method="post" action="/console/login"><input type="hidden" name="csrf" value="${esc(opts.csrf)}"><input type="hidden" name="return" value="${esc(opts.returnTo)}">
 <label for="token">Interlock token</label><input id="token" name="token" type="password" autocomplete="off" required>
 <p class="muted" id="token-help">Create one with <code>npx interlock token create &lt;your-id&gt;</code>. It is checked and not stored in your browser.</p>
 <button type="submit">Sign in</button></form>`;

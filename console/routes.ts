@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
@@ -12,7 +13,7 @@ import { isTokenLive, liveTokenFor, OidcTokenError, type OidcVerifier } from '..
 import type { Services } from '../services';
 import { ConsoleLogin, type PendingLogin } from './oidc-login';
 import { actionPage, auditPage, loginPage, page, queuePage, type AuditQuery } from './pages';
-import { clearSession, csrfToken, csrfValid, LOGIN_COOKIE, newSession, readSession, readSigned, sessionSecret, writeSession, writeSigned, type ConsoleSession } from './session';
+import { clearSession, csrfToken, csrfValid, LOGIN_COOKIE, LOGIN_FORM_COOKIE, newSession, readSession, readSigned, sessionSecret, writeSession, writeSigned, type ConsoleSession } from './session';
 
 export type ConsoleServices = Pick<Services, 'config' | 'principals' | 'database' | 'log'>;
 
@@ -95,16 +96,29 @@ export async function consoleRoutes(app: FastifyInstance, { services, actions, o
     return reply.type(asset[0]).header('cache-control', 'no-cache').send(asset[1]);
   });
 
+  // The token form is a form too: a pre-session cookie binds its CSRF token, so another site cannot sign a
+  // person's browser in as someone else (login CSRF).
+  const loginForm = (reply: FastifyReply): string => {
+    const form = { sid: randomBytes(18).toString('base64url'), at: Date.now() };
+    writeSigned(reply, LOGIN_FORM_COOKIE, form, secure, 3600);
+    return csrfToken(secret, form);
+  };
+
   app.get('/console/login', async (req, reply) => {
     const q = req.query as { return?: string; error?: string };
-    return html(reply, page(frame(req, 'Sign in'), loginPage({ oidc: !!peopleIssuer(), returnTo: safeReturn(q.return), error: q.error ? 'Sign-in failed: ' + q.error.slice(0, 200) : null })));
+    return html(reply, page(frame(req, 'Sign in'), loginPage({ oidc: !!peopleIssuer(), returnTo: safeReturn(q.return), csrf: loginForm(reply), error: q.error ? 'Sign-in failed: ' + q.error.slice(0, 200) : null })));
   });
 
   app.post('/console/login', async (req, reply) => {
-    const body = (req.body ?? {}) as { token?: string; return?: string };
+    const body = (req.body ?? {}) as { token?: string; return?: string; csrf?: string };
+    const form = readSigned<{ sid: string; at: number }>(req, LOGIN_FORM_COOKIE, (f) => typeof f.sid === 'string' && typeof f.at === 'number' && Date.now() - f.at < 3_600_000);
+    if (!form || !csrfValid(secret, form, body.csrf)) {
+      return html(reply, page(frame(req, 'Sign in'), loginPage({ oidc: false, returnTo: safeReturn(body.return), csrf: loginForm(reply), error: 'This sign-in form was not opened here or has expired; sign in again.' })), 403);
+    }
+    reply.clearCookie(LOGIN_FORM_COOKIE, { path: '/console' });
     const record = typeof body.token === 'string' ? await liveTokenFor(services.database.db, body.token.trim()) : null;
     const principal = record ? services.principals.current().get(record.principal) : undefined;
-    if (!record || !principal) return html(reply, page(frame(req, 'Sign in'), loginPage({ oidc: false, returnTo: safeReturn(body.return), error: 'That token is unknown, revoked or expired.' })), 401);
+    if (!record || !principal) return html(reply, page(frame(req, 'Sign in'), loginPage({ oidc: false, returnTo: safeReturn(body.return), csrf: loginForm(reply), error: 'That token is unknown, revoked or expired.' })), 401);
     writeSession(reply, newSession({ principal, method: 'token', tokenId: record.id, authTime: null }), secure);
     return reply.redirect(safeReturn(body.return), 303);
   });

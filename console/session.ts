@@ -19,6 +19,8 @@ export interface ConsoleSession {
 
 export const SESSION_COOKIE = 'interlock_session';
 export const LOGIN_COOKIE = 'interlock_login';
+/** Before a session exists: binds the token sign-in form's CSRF token. */
+export const LOGIN_FORM_COOKIE = 'interlock_login_form';
 const SESSION_HOURS = 8;
 
 /** INTERLOCK_SESSION_SECRET, else one generated once under the data dir (development), so restarts keep sessions. */

@@ -52,6 +52,7 @@ export async function createTeamsIntegration({ services }: { services: Services 
   const people = new TeamsPeople(services.principals, log);
   const render: CardContext = {
     actionUrl: (id) => `${config.publicUrl}/v1/actions/${encodeURIComponent(id)}`,
+    consoleUrl: (id) => `${config.publicUrl}/console/actions/${encodeURIComponent(id)}`,
     temporalUrl: (id) => temporalUiLink(config, id),
   };
   const notifier = new TeamsNotifier({

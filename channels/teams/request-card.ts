@@ -8,6 +8,8 @@ export interface CardContext {
   /** `${publicUrl}/v1/actions/<id>` */
   actionUrl(id: string): string;
   temporalUrl(id: string): string;
+  /** The action's page in the web console, where a step-up rule's approval is given after a fresh sign-in. */
+  consoleUrl?(id: string): string;
 }
 
 /** A line for the person who clicked (a refusal, a thank-you), shown above the card in the invoke response. */
@@ -74,15 +76,16 @@ export function requestCard(action: Action, ctx: CardContext, notice?: CardNotic
   for (const line of [outcomeText(action), resultText(action)]) if (line) body.push(text(line));
   body.push(text(`[${literal(action.id)}](${ctx.actionUrl(action.id)}) · [Temporal UI](${ctx.temporalUrl(action.id)})${d ? ` · policy ${literal(d.policyVersion.slice(0, 19))}` : ''}`, { isSubtle: true, size: 'Small' }));
   const card: AdaptiveCard = { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', body, msteams: { width: 'Full' } };
-  if (action.status === 'pending_approval') card.actions = voteActions(action);
+  if (action.status === 'pending_approval') card.actions = voteActions(action, ctx);
   return card;
 }
 
 /** Approve and Deny as Action.Execute; a reason is asked for in the card when one is needed (always to deny). */
-function voteActions(action: Action): Element[] {
+function voteActions(action: Action, ctx: CardContext): Element[] {
   const data = { actionId: action.id };
   const approve = { type: 'Action.Execute', verb: Verb.approve, title: 'Approve', style: 'positive', data };
-  const approveAction = action.decision?.requireJustification ? reasonCard('Approve…', 'positive', { ...approve, title: 'Approve' }, ReasonInput.approve, 'Why do you approve? (the rule asks for a justification)') : approve;
+  // A step-up rule wants a fresh IdP sign-in, which a Teams session is not: Approve opens the console instead of voting.
+  const approveAction = action.decision?.stepUp && ctx.consoleUrl ? { type: 'Action.OpenUrl', title: 'Approve in console', style: 'positive', url: ctx.consoleUrl(action.id) } : action.decision?.requireJustification ? reasonCard('Approve…', 'positive', { ...approve, title: 'Approve' }, ReasonInput.approve, 'Why do you approve? (the rule asks for a justification)') : approve;
   const deny = reasonCard('Deny…', 'destructive', { type: 'Action.Execute', verb: Verb.deny, title: 'Deny', style: 'destructive', data }, ReasonInput.deny, 'Why do you deny it?');
   return [approveAction, deny];
 }

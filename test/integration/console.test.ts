@@ -44,7 +44,8 @@ class Browser {
     return this.request('POST', route, form);
   }
   async signIn(token: string) {
-    const res = await this.post('/console/login', { token, return: '/console' });
+    const form = await this.get('/console/login');
+    const res = await this.post('/console/login', { token, return: '/console', csrf: csrfOf(form.text) });
     assert.equal(res.status, 303, res.text);
     return res;
   }
@@ -73,9 +74,13 @@ describe('the web console', () => {
     assert.match(login.text, /<label for="token">Interlock token<\/label>/);
     assert.match(login.headers.get('content-security-policy')!, /default-src 'none'/);
     assert.match(login.headers.get('content-security-policy')!, /script-src 'self'/);
-    const bad = await b.post('/console/login', { token: 'ilk_never-issued', return: '/console' });
+    const bad = await b.post('/console/login', { token: 'ilk_never-issued', return: '/console', csrf: csrfOf(login.text) });
     assert.equal(bad.status, 401);
     assert.match(bad.text, /unknown, revoked or expired/);
+    // Login CSRF: a form posted from elsewhere carries no token bound to this browser's sign-in cookie.
+    const forged = await new Browser(stack.url).post('/console/login', { token: stack.tokens['alice@example.com'], return: '/console' });
+    assert.equal(forged.status, 403);
+    assert.ok(!forged.headers.getSetCookie().some((c) => c.startsWith('interlock_session=')), 'no session from a forged sign-in');
   });
 
   test('an approver sees the pending action, approves it with a comment, and the vote is recorded via console', async () => {

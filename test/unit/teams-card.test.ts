@@ -96,3 +96,14 @@ describe('the Teams app package', () => {
     }
   });
 });
+
+test('on a step-up rule the card approves in the console (a fresh IdP sign-in), and Deny still votes in the card', () => {
+  const withConsole = { ...ctx, consoleUrl: (id: string) => `https://interlock.example/console/actions/${id}` };
+  const stepUp = action({ decision: { ...action().decision!, stepUp: { maxAgeSeconds: 300 } } as Action['decision'] });
+  const card = requestCard(stepUp, withConsole);
+  assert.deepEqual(adaptiveCardWarnings(card), []);
+  const [approve, deny] = card.actions as Array<Record<string, unknown>>;
+  assert.deepEqual({ type: approve.type, url: approve.url }, { type: 'Action.OpenUrl', url: 'https://interlock.example/console/actions/act_01TEST' });
+  assert.ok(JSON.stringify(deny).includes('Action.Execute'), 'deny needs no step-up and stays a card vote');
+  assert.equal((requestCard(action(), withConsole).actions as Array<Record<string, unknown>>)[0].type, 'Action.Execute', 'other rules vote in the card');
+});
