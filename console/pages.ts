@@ -30,8 +30,10 @@ export function timeLeft(expiresAt: string | null | undefined, now = Date.now())
   if (!expiresAt) return '—';
   const s = Math.round((Date.parse(expiresAt) - now) / 1000);
   if (s <= 0) return 'due';
-  if (s < 3600) return `${Math.ceil(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  // Whole minutes, rounded up (never "0 min" while time is left), then split: 7199 s is "2 h 0 min", not "1 h 60 min".
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 export function queuePage(actions: Action[]): string {
