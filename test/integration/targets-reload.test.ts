@@ -43,20 +43,23 @@ describe('targets.yaml is hot reloaded; a broken file keeps the last good versio
     await eventually('the action ran against the second sink', async () => second.requests.length === 1);
   });
 
-  test('a broken file is reported by /readyz, naming line and key, while the last good version keeps serving', async () => {
+  test('a broken file is reported by /readyz (still ready), naming line and key, while the last good version keeps serving', async () => {
     const good = (await stack.call(null, 'GET', '/readyz')).body.checks.targets;
     writeFileSync(stack.targetsFile, `targets:\n  first: {type: http, url: "${first.base}"}\n  second: {type: http, url: "${second.base}", timeout: forever}\n`);
-    await eventually('/readyz reports the broken file', async () => (await stack.call(null, 'GET', '/readyz')).status === 503);
+    await eventually('/readyz reports the broken file', async () => (await stack.call(null, 'GET', '/readyz')).body.checks.targets.ok === false);
+    // Still ready (issue 15): a bad edit must not pull every replica out of rotation at once; the body says why.
     const ready = await stack.call(null, 'GET', '/readyz');
-    assert.equal(ready.body.ok, false);
-    assert.equal(ready.body.checks.targets.ok, false);
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.ok, true);
+    assert.ok(ready.body.warnings.some((w: string) => /targets\.yaml:3: targets\.second\.timeout/.test(w)), JSON.stringify(ready.body.warnings));
     assert.equal(ready.body.checks.targets.version, good.version, 'the last good version is still in force');
     assert.match(ready.body.checks.targets.error, /targets\.yaml:3: targets\.second\.timeout: "forever" is not a duration/);
     const served = await submitTo('second');
     assert.equal(served.status, 202, 'the last good version still has the second target');
 
     writeFileSync(stack.targetsFile, sinkTargets({ first }));
-    await eventually('the fixed file is loaded', async () => (await stack.call(null, 'GET', '/readyz')).status === 200);
+    await eventually('the fixed file is loaded', async () => (await stack.call(null, 'GET', '/readyz')).body.checks.targets.ok === true);
+    assert.deepEqual((await stack.call(null, 'GET', '/readyz')).body.warnings, []);
     assert.equal((await submitTo('second')).status, 422, 'a target removed from the file can no longer be named');
   });
 });
