@@ -62,6 +62,7 @@ describe('evaluate', () => {
       maxParamsBytes: 64,
       grantSeconds: null,
       breakGlassGroups: ['sre'],
+      stepUpMaxAgeSeconds: null,
       reason: 'rule "prod-data-export" (policy.yaml:12) matched: require_approval',
     });
     assert.equal(policy.evaluate(input({ environment: 'staging', params: { table: 'orders' } })).ruleId, 'any-export');
