@@ -43,9 +43,11 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // A path that is not valid percent-encoding never reaches a route; it still gets the contract's error body.
+    // A path segment longer than the router's limit (100 characters; no id is that long) is the caller's error too.
     frameworkErrors: (err, _req, reply) => {
-      const status = err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
-      void (reply as FastifyReply).code(status).send(new ApiError(status, status === 400 ? ErrorCode.invalidRequest : ErrorCode.internal, status === 400 ? 'the request path is not valid percent-encoding' : 'internal error').body());
+      const why: Record<string, string> = { FST_ERR_BAD_URL: 'the request path is not valid percent-encoding', FST_ERR_MAX_PARAM_LENGTH: 'a path segment is longer than 100 characters; no id is that long' };
+      const status = err.code in why ? 400 : 500;
+      void (reply as FastifyReply).code(status).send(new ApiError(status, status === 400 ? ErrorCode.invalidRequest : ErrorCode.internal, why[err.code] ?? 'internal error').body());
     },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);

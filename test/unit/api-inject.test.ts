@@ -74,3 +74,12 @@ test("an executor's own execute fields reach the Action's response (the response
     await shown.close();
   }
 });
+
+test('a path segment longer than the router allows is 400 invalid_request, never 500', async () => {
+  for (const [method, url] of [['GET', `/v1/actions/${'0'.repeat(101)}`], ['DELETE', `/v1/tokens/${'0'.repeat(101)}`], ['POST', `/v1/actions/${'a'.repeat(300)}/cancel`]] as const) {
+    const res = await app.inject({ method, url, headers: auth });
+    assert.equal(res.statusCode, 400, `${method} ${url.slice(0, 20)}…`);
+    assert.equal(res.json().error.code, 'invalid_request');
+    assert.match(res.json().error.message, /longer than 100 characters/);
+  }
+});
