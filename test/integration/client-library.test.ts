@@ -54,6 +54,9 @@ describe('interlock/client', () => {
       return { refunded: 'inv_42' };
     }, { onProgress: (a) => seen.push(a.status) });
     const open = await pending('billing.refund', 'inv_42');
+    // The vote comes once the guard has reported the pending approval (it looks every 100 ms while evaluating),
+    // so the test does not race the client's poll.
+    for (const end = Date.now() + 20_000; !seen.includes('pending_approval') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     assert.equal(runs, 0);
     await assert.rejects(bot.decide(open.id, 'approve'), (err: unknown) => err instanceof InterlockApiError && err.status === 403, 'the requester cannot approve');
     await alice.decide(open.id, 'approve', 'fine');
