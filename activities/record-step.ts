@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AuditWriter } from '../audit';
 import type { Action } from '../domain/action';
 import type { NewAuditEvent } from '../domain/audit-event';
@@ -28,7 +28,11 @@ export function createRecordStep(audit: AuditWriter, metrics?: Metrics) {
       end?.();
       if (metrics) countStep(metrics, events, action);
     } catch (err) {
-      if (!isDataException(err)) throw err;
+      if (!isDataException(err)) {
+        // A local activity's retries are not in the server's pending activities: the worker's log says so instead.
+        attemptFailed(err);
+        throw err;
+      }
       const cause = (err as { cause?: Error }).cause ?? (err as Error);
       throw ApplicationFailure.nonRetryable(`the audit trail refused this step's data: ${cause.message}`, 'AuditDataRejected');
     }
@@ -49,4 +53,14 @@ function countStep(metrics: Metrics, events: NewAuditEvent[], action: Action): v
   // A gate-mode approval whose grant lapsed unused ends `approved`: terminal then, though not in general.
   const closed = isTerminal(action.status) || action.status === 'approved';
   if (closed && events.some((e) => CLOSING.has(e.type))) metrics.finished.inc({ status: action.status });
+}
+
+/** Says that an audit step could not be written this time and is retried (bounded: then the action fails closed). */
+function attemptFailed(err: unknown): void {
+  try {
+    const { attempt, workflowExecution } = Context.current().info;
+    Context.current().log.warn('audit step not written; retried', { actionId: workflowExecution?.workflowId, attempt, error: (err as Error)?.message ?? String(err) });
+  } catch {
+    /* outside an activity (tests calling it directly): the caller sees the error */
+  }
 }

@@ -1,14 +1,21 @@
-import { ActivityFailure, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, patched, setCurrentDetails, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActionChange } from '../activities/notify';
 import type { Action } from '../domain/action';
 import type { AuditEventType, NewAuditEvent } from '../domain/audit-event';
 import type { PolicyDecision } from '../domain/decision';
 import type { ActionStatus } from '../domain/status';
-import { notifyActionChange, recordStep, reportFailClosed } from './activities';
+import { notifyActionChange, recordStep, recordStepLocal, reportFailClosed } from './activities';
 import { initialAction } from './initial-action';
 import type { ActionWorkflowInput } from './messages';
 import { SearchAttributes } from './search-attributes';
 import { currentDetailsOf } from './story';
+
+/**
+ * patched() id: workflows from here on write their audit steps as local activities, and every step one activation
+ * makes goes in one write (the submission, the policy's decision and its outcome are one step). Histories recorded
+ * before it replay the one-activity-per-step path.
+ */
+export const LOCAL_AUDIT_STEPS = 'local-audit-steps';
 
 /** The actor of the steps Interlock takes itself (expiry, escalation, execution). */
 export const SYSTEM = 'interlock';
@@ -62,9 +69,15 @@ export class ActionState {
   cancelRequest: CancelRequest | null = null;
   /** Set once the execution's outcome is in the trail (or could not be): a cancel waiting on it may answer. */
   executionClosed = false;
+  /** Steps are local activities, coalesced per activation (see LOCAL_AUDIT_STEPS). */
+  readonly slim: boolean;
+  /** Set once the story is over and the workflow waits for its handlers: a watch answers with the final state. */
+  finishing = false;
   private eventNo = 0;
   private version = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** The step not yet sent (slim only): events recorded until the write before it is done join it. */
+  private queued: NewAuditEvent[] | null = null;
   private readonly outbox: ActionChange[] = [];
   private notifying = false;
 
@@ -74,6 +87,7 @@ export class ActionState {
   closed = false;
 
   constructor(readonly input: ActionWorkflowInput) {
+    this.slim = patched(LOCAL_AUDIT_STEPS);
     this.action = initialAction(input);
     this.published = this.snapshot();
     this.describe();
@@ -94,6 +108,11 @@ export class ActionState {
 
   get status(): ActionStatus {
     return this.action.status;
+  }
+
+  /** The status the trail holds (the live one may be a step ahead while its write is under way). */
+  get recordedStatus(): ActionStatus {
+    return this.closed ? this.action.status : this.published.status;
   }
 
   now(): string {
@@ -135,11 +154,38 @@ export class ActionState {
       data: e.data ?? {},
       policyVersion: this.policy?.policyVersion ?? null,
     }));
+    if (this.slim) return this.enqueue(batch);
     const step = { events: batch, action: this.snapshot(), version: ++this.version };
     const written = this.chain.then(() => recordStep.executeWithOptions({ summary: `audit: ${events.map((e) => e.type).join(', ')}` }, [step]));
     this.chain = written;
     written.then(
       () => void (this.published = step.action),
+      (err) => void (this.fault ??= faultOf(err, 'recordStep')),
+    );
+    return written;
+  }
+
+  /**
+   * Joins the step not yet sent, or opens one that is sent once every earlier write is done: what the workflow
+   * records in the meantime goes in the same write, with the action as it is when the write is sent.
+   */
+  private enqueue(batch: NewAuditEvent[]): Promise<void> {
+    if (this.queued) {
+      this.queued.push(...batch);
+      return this.chain;
+    }
+    const events = batch;
+    this.queued = events;
+    let sent: Action | null = null;
+    const written = this.chain.then(() => {
+      if (this.queued === events) this.queued = null;
+      sent = this.snapshot();
+      const step = { events, action: sent, version: ++this.version };
+      return recordStepLocal.executeWithOptions({ summary: `audit: ${events.map((e) => e.type).join(', ')}` }, [step]);
+    });
+    this.chain = written;
+    written.then(
+      () => void (this.published = sent!),
       (err) => void (this.fault ??= faultOf(err, 'recordStep')),
     );
     return written;
@@ -153,6 +199,7 @@ export class ActionState {
   /** Notifications run on their own ordered queue: a slow or failing channel never holds up a decision. */
   notify(kind: ActionChange['kind'], extra: Partial<ActionChange> = {}): void {
     if (!this.policy || this.policy.outcome !== 'require_approval') return;
+    if (this.input.notify === false) return; // no channel configured: no activity that would tell nobody
     this.outbox.push({ kind, action: this.snapshot(), ...extra });
     if (this.notifying) return;
     this.notifying = true;
@@ -171,7 +218,8 @@ export class ActionState {
 
   /** Notes a step that failed for good, when `err` is one (an activity out of retries); otherwise rethrows. */
   noteFault(err: unknown): void {
-    if (!(err instanceof ActivityFailure)) throw err;
+    // A local activity out of retries fails with its own error (an ApplicationFailure, or a TimeoutFailure), unwrapped.
+    if (!(err instanceof ActivityFailure || (this.slim && (err instanceof ApplicationFailure || err instanceof TimeoutFailure)))) throw err;
     this.fault ??= faultOf(err, 'recordStep');
   }
 
@@ -193,6 +241,7 @@ export class ActionState {
     await reportFailClosed({ actionId: this.input.id, status: this.status, activity: f.activity, reason: f.reason });
     // One more try to leave the closing in the trail; if the trail is still down, the workflow result says why.
     this.chain = Promise.resolve();
+    this.queued = null;
     const type = this.status === 'failed' ? 'execution.failed' : this.status === 'denied' ? 'action.denied' : null;
     if (type) await this.record([{ type, actor: SYSTEM, data: { by: 'interlock', failClosed: true, activity: f.activity, reason } }]).catch(() => undefined);
     this.notify('closed');

@@ -2,14 +2,14 @@ import { allHandlersFinished, ApplicationFailure, condition, log, patched, setHa
 import type { Action } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import { sameIdentity } from '../domain/identity';
-import { isTerminal } from '../domain/status';
+import { isSettled, isTerminal } from '../domain/status';
 import { ActionState, SYSTEM, type Transition } from './action-state';
 import { evaluatePolicy } from './activities';
 import { awaitApprovals } from './approval';
 import { publicDecision } from './decision-view';
 import { awaitGateResult, runExecution } from './execution';
 import { issueGrant, registerGrantHandler } from './grant';
-import { cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
+import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, submittedUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
 import { checkVoter, quorumReached, staleSignIn } from './quorum';
 import { SearchAttributes } from './search-attributes';
 
@@ -31,6 +31,7 @@ export async function actionWorkflow(input: ActionWorkflowInput): Promise<Action
     a.noteFault(err);
   }
   if (a.fault) await a.failClosed(a.fault);
+  a.finishing = true;
   await condition(allHandlersFinished);
   await a.drained();
   log.info('action finished', { id: input.id, status: a.status });
@@ -42,10 +43,13 @@ async function story(a: ActionState): Promise<void> {
   const { input } = a;
   const { submission: sub, requester } = input;
   // The located target goes with the submission, so `policy replay` sees the `execute.target` the policy saw.
-  await a.record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester, ...(input.executeTarget ? { executeTarget: input.executeTarget } : {}) } }]);
+  const submitted = a.record([{ type: 'action.submitted', actor: requester.id, data: { submission: sub, requester, ...(input.executeTarget ? { executeTarget: input.executeTarget } : {}) } }]);
+  // Slim workflows send the submission, the decision and its outcome as one step: nothing is awaited in between.
+  if (!a.slim) await submitted;
 
   // Decided once, by policy (fail closed when it cannot). A cancel may arrive at any point before approval.
-  if (a.status === 'evaluating') a.policy = await policyDecision(a);
+  const given = a.slim && input.decision && patched(POLICY_DECIDED_AT_SUBMISSION) ? input.decision : null;
+  if (a.status === 'evaluating') a.policy = given ?? (await policyDecision(a));
   const policy = a.policy;
   if (a.status === 'evaluating' && !policy) {
     const reason = 'policy evaluation failed; denied (fail closed)';
@@ -54,7 +58,8 @@ async function story(a: ActionState): Promise<void> {
   if (a.status === 'evaluating' && policy) {
     a.action.decision = publicDecision(policy, null, input.executeHash);
     upsertSearchAttributes([{ key: SearchAttributes.risk, value: policy.risk ?? 'none' } as never]);
-    await a.record([{ type: 'policy.evaluated', actor: 'policy', data: { decision: policy } }]);
+    const evaluated = a.record([{ type: 'policy.evaluated', actor: 'policy', data: { decision: policy } }]);
+    if (!a.slim) await evaluated;
   }
   if (a.status === 'evaluating' && policy) {
     if (policy.outcome === 'deny') {
@@ -91,6 +96,18 @@ function registerHandlers(a: ActionState): void {
   const state = a.action;
   setHandler(getActionQuery, () => a.visible());
   registerGrantHandler(a);
+
+  // Read-only watches (no validator: anyone the API lets ask may wait). Each answers from the trail's status.
+  setHandler(submittedUpdate, async () => {
+    await condition(() => a.recordedStatus !== 'evaluating' || a.finishing);
+    return a.visible();
+  });
+  const settled = () => a.finishing || isSettled({ status: a.recordedStatus, execute: state.execute });
+  setHandler(awaitSettledUpdate, async ({ timeoutSeconds }) => {
+    const seconds = Math.min(300, Math.max(1, Math.floor(Number(timeoutSeconds) || 0)));
+    if (!settled()) await condition(settled, seconds * 1000);
+    return a.visible();
+  });
 
   const eligibility = (vote: Pick<DecideInput, 'principal' | 'decision'>) => {
     const policy = a.policy;

@@ -25,6 +25,13 @@ export interface ActionWorkflowInput {
   executeTarget?: ExecuteLocation;
   /** How the executor runs (timeout, retries, the approved SQL), fixed at submission from the target; absent in older histories and for gate mode. */
   execution?: ExecutionPlan;
+  /** Whether any channel (Slack, Teams) was configured at submission; false: no notification activity runs. Absent in older histories: notify. */
+  notify?: boolean;
+}
+
+/** The settle watch's argument: how long the handler waits before answering with the action as it is. */
+export interface AwaitSettledInput {
+  timeoutSeconds: number;
 }
 
 export interface DecideInput {
@@ -66,6 +73,16 @@ export const reportResultUpdate = defineUpdate<Action, [ReportResultInput]>('rep
 /** Gate mode: the requester consumes the grant, once; the action is `executing` until its result. */
 export const redeemGrantUpdate = defineUpdate<Action, [RedeemGrantInput]>('redeemGrant');
 export const getActionQuery = defineQuery<Action>('getAction');
+/**
+ * Sent with the workflow's start (Update-with-Start): answers once the trail holds the policy's decision, so a
+ * submission returns `pending_approval`, `approved` or `denied` rather than `evaluating`.
+ */
+export const submittedUpdate = defineUpdate<Action, []>('submitted');
+/**
+ * One API process's watch on an action (shared by every `/wait` it serves): answers when the trail holds a settled
+ * status (terminal, or approved in gate mode), or after `timeoutSeconds` (at most 300) with the action as it is.
+ */
+export const awaitSettledUpdate = defineUpdate<Action, [AwaitSettledInput]>('awaitSettled');
 
 /** ApplicationFailure types a refused update carries; the API maps them to 403 or 409. */
 export const Refusal = {

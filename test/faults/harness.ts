@@ -183,6 +183,10 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
         await new Promise((r) => setTimeout(r, 200));
       }
     },
+    /** Whether a running process of this world printed a line matching `pattern`. */
+    logged(pattern: RegExp): boolean {
+      return [...processes].some((p) => p.saw(pattern));
+    },
     /**
      * The activities of this world's running workflows that Temporal is retrying (attempt 2 or later), by
      * type: evidence that a step failed against the fault and is being tried again.

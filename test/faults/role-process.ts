@@ -14,6 +14,8 @@ export interface RoleProcess {
   exited: Promise<number | NodeJS.Signals>;
   /** The last lines it printed, for a failure message. */
   tail(): string;
+  /** Whether anything it printed so far matches. */
+  saw(pattern: RegExp): boolean;
   /** SIGKILL, as a crash: no clean stop, nothing flushed. */
   kill(): Promise<void>;
   /** SIGTERM, and waits for the clean stop (SIGKILL after 20 s). */
@@ -70,6 +72,7 @@ export async function spawnRole(role: Role, env: NodeJS.ProcessEnv, readyWithinM
     url: banner[1] ?? '',
     exited,
     tail,
+    saw: (pattern) => pattern.test(output),
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -70,8 +70,9 @@ describe('Temporal UI tells the story of an action', () => {
 
   test('each activity carries a summary in its user metadata', async () => {
     const history = await stack.temporal.workflow.getHandle(ids.pending).fetchHistory();
-    const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString());
-    assert.ok(summaries.length >= 3);
+    // Activities, and the audit steps run as local activities (their markers carry the summary).
+    const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity').map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString());
+    assert.ok(summaries.length >= 2, `${summaries.length} activities`);
     for (const s of summaries) assert.ok(s, 'every scheduled activity has a summary');
     assert.ok(summaries.some((s) => s!.includes('audit: action.submitted')), summaries.join(' | '));
   });
