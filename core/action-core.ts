@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import canonicalize from 'canonicalize';
 import { and, arrayContains, arrayOverlaps, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { ulid } from 'ulid';
@@ -14,7 +14,7 @@ import { isSettled, isTerminal } from '../domain/status';
 import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
-import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
+import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, submittedUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
@@ -32,6 +32,16 @@ export type CoreServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databa
 
 /** How long a vote, cancel or result waits for the workflow to take it before the API answers 503. */
 const UPDATE_DEADLINE_MS = 15_000;
+/** How long a submission waits for the trail to hold the policy's decision before answering `evaluating` (the workflow runs on). */
+const SUBMIT_DECISION_MS = 10_000;
+/** One round of a process's watch on an action; a watch no waiter needs any more ends with its round. */
+const WATCH_ROUND_SECONDS = 60;
+
+/** A process's one watch on an action, and how many of its waiters still want it. */
+interface Watch {
+  settled: Promise<Action | null>;
+  waiters: number;
+}
 
 export interface ListFilter {
   status?: string;
@@ -46,6 +56,8 @@ export interface ListFilter {
  * (the API, Slack) calls these; a refusal is an InterlockError whose code the door maps (api/errors.ts for HTTP).
  */
 export class ActionCore {
+  private readonly watches = new Map<string, Watch>();
+
   constructor(private readonly services: CoreServices, private readonly temporal: Client) {}
 
   private get db() {
@@ -75,6 +87,7 @@ export class ActionCore {
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new InterlockError(ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
     input.decision = decision; // decided once, here; the workflow records it as policy.evaluated
+    input.notify = !!(this.services.config.slack || this.services.config.teams);
 
     let replayed = false;
     if (idempotencyKey !== undefined) {
@@ -90,12 +103,13 @@ export class ActionCore {
         replayed = true;
       }
     }
-    try {
-      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+    const start = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
         workflowId: input.id,
         taskQueue: this.services.config.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // An idempotent replay of an open action attaches to it (the same `submitted` update id answers it again).
+        workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: staticSummaryOf(input),
         staticDetails: staticDetailsOf(input, { self: `${this.services.config.publicUrl}/v1/actions/${input.id}`, temporalUi: temporalUiLink(this.services.config, input.id) }),
         typedSearchAttributes: [
@@ -105,15 +119,34 @@ export class ActionCore {
           { key: SearchAttributes.environment, value: input.submission.environment },
           { key: SearchAttributes.risk, value: 'none' },
         ] as never,
-      });
-      // Here, after a start that did happen: an idempotent replay finds the workflow started and is not counted again.
-      this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
+    });
+    let decided: Action | null = null;
+    let started = false;
+    try {
+      // Update-with-Start: the start and the `submitted` update in one call, answered once the decision is recorded.
+      decided = await this.temporal.withDeadline(Date.now() + SUBMIT_DECISION_MS, () =>
+        this.temporal.workflow.executeUpdateWithStart(submittedUpdate, { updateId: 'submitted', startWorkflowOperation: start }),
+      );
+      started = true;
     } catch (err) {
-      // Two requests with one key race: whichever starts the workflow second finds it started. Same action.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;
-      return { action: await this.shown(requester, (await this.find(input.id)) ?? initialAction(input)), replayed };
+      // Started, but not decided in time (a slow worker or policy): the action is `evaluating` and goes on.
+      // (When the call ran out before the server answered, the workflow may still have started: it is asked.)
+      started = await start.workflowHandle().then(
+        () => true,
+        () => this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(input.id).describe()).then(
+          () => true,
+          () => false,
+        ),
+      );
+      if (!started) {
+        // Two requests with one key race, or the key's action is closed already: the same action.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;
+        return { action: await this.shown(requester, (await this.find(input.id)) ?? initialAction(input)), replayed };
+      }
     }
-    return { action: initialAction(input), replayed };
+    // Counted on the first start only: an idempotent replay is the same submission.
+    if (started && !replayed) this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
+    return { action: await this.shown(requester, decided ?? (replayed ? ((await this.find(input.id)) ?? initialAction(input)) : initialAction(input))), replayed };
   }
 
   /** The live Action from the workflow, or the last recorded one when the workflow cannot answer. */
@@ -141,16 +174,48 @@ export class ActionCore {
     return withGrantFor(caller, action, this.services.grants, this.services.config.publicUrl);
   }
 
-  /** Long poll: returns once the action is settled (terminal, or approved and awaiting a gate-mode caller). */
+  /**
+   * Long poll: returns once the action is settled (terminal, or approved and awaiting a gate-mode caller), or at the
+   * timeout with the action as it is. Blocks on the workflow: this process watches each action once and serves
+   * every local waiter from that watch, so waiters never fill the workflow's Update slots that votes need.
+   */
   async wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
     const until = Date.now() + timeoutSeconds * 1000;
-    let pause = 100;
-    for (;;) {
-      const action = await this.get(caller, id);
-      if (isSettled(action) || Date.now() >= until) return action;
-      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(until - Date.now(), 0))));
-      pause = Math.min(pause * 2, 1000);
+    const action = await this.get(caller, id);
+    if (isSettled(action) || timeoutSeconds <= 0) return action;
+    let watch = this.watches.get(id);
+    if (!watch) {
+      const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
+      w.settled = this.watch(id, w).finally(() => this.watches.delete(id));
+      this.watches.set(id, (watch = w));
     }
+    watch.waiters++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const settled = await Promise.race([watch.settled, new Promise<null>((r) => (timer = setTimeout(() => r(null), Math.max(0, until - Date.now()))))]);
+      return settled ? this.shown(caller, settled) : this.get(caller, id);
+    } finally {
+      clearTimeout(timer);
+      watch.waiters--;
+    }
+  }
+
+  /** Rounds of the workflow's `awaitSettled` update while a waiter wants them; the settled action, or null once nobody waits. */
+  private async watch(id: string, w: Watch): Promise<Action | null> {
+    const handle = this.temporal.workflow.getHandle(id);
+    do {
+      let action: Action | null;
+      try {
+        action = await this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, () => handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: WATCH_ROUND_SECONDS }] }));
+      } catch {
+        // Closed (the recorded action is final), from before this watch existed, or Temporal unreachable: look, then look again soon.
+        action = await this.find(id);
+        if (action && !isSettled(action)) await new Promise((r) => setTimeout(r, 500));
+      }
+      if (action && isSettled(action)) return action;
+      if (!action) return null;
+    } while (w.waiters > 0);
+    return null;
   }
 
   async list(caller: Principal, f: ListFilter): Promise<{ items: Action[]; nextCursor: string | null }> {

@@ -17,7 +17,9 @@ describe('an action is one durable workflow from submission to a terminal status
 
   test('an action the policy allows is approved by policy and settles at once (gate mode)', async () => {
     const a = await stack.submit(BOT, { action: 'read.table', resource: 'db://x' });
-    assert.equal(a.status, 'evaluating');
+    // Update-with-Start: the submission answers with the recorded decision, never `evaluating` for a fast policy.
+    assert.equal(a.status, 'approved');
+    assert.equal(a.decision.ruleId, 'reads');
     assert.match(a.id, /^act_/);
     assert.equal(a.links.temporalUi.endsWith(`/workflows/${a.id}`), true);
     const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=10`)).body;

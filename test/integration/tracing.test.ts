@@ -44,8 +44,9 @@ describe('one action is one trace: the HTTP request, its workflow and the workfl
     assert.equal(http.attributes['http.response.status_code'], 202);
     const trace = spans.filter((s) => s.spanContext().traceId === http.spanContext().traceId);
     const names = new Set(trace.map((s) => s.name));
-    for (const n of ['StartWorkflow:actionWorkflow', 'RunWorkflow:actionWorkflow', 'StartActivity:recordStep', 'RunActivity:recordStep', 'StartActivity:runExecutor', 'RunActivity:runExecutor']) assert.ok(names.has(n), `${n} in the trace; it has ${[...names].join(', ')}`);
-    const [start] = trace.filter((s) => s.name === 'StartWorkflow:actionWorkflow');
+    // The start is an Update-with-Start (the submission answers with the recorded decision), handled in the workflow.
+    for (const n of ['UpdateWithStartWorkflow:submitted', 'HandleUpdate:submitted', 'RunWorkflow:actionWorkflow', 'StartActivity:recordStep', 'RunActivity:recordStep', 'StartActivity:runExecutor', 'RunActivity:runExecutor']) assert.ok(names.has(n), `${n} in the trace; it has ${[...names].join(', ')}`);
+    const [start] = trace.filter((s) => s.name === 'UpdateWithStartWorkflow:submitted');
     assert.equal(parentOf(start), http.spanContext().spanId, 'the workflow start is a child of the HTTP request');
     const byId = new Map(trace.map((s) => [s.spanContext().spanId, s]));
     for (const s of trace.filter((x) => x.name.startsWith('RunActivity:'))) {
