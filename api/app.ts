@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
 import { recordKeyRotation } from '../grants';
-import { OidcVerifier, principalForToken } from '../identity';
+import { OidcVerifier, TokenCache } from '../identity';
 import type { Services } from '../services';
 import { ApiError, ErrorCode, ErrorSchema, fromCore } from './errors';
 import { installInputGuards } from './input-guard';
@@ -102,7 +102,13 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
     errorResponseBuilder: (_req, ctx) => new ApiError(429, ErrorCode.rateLimited, `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   const oidc = new OidcVerifier(() => services.principals.current(), { jwksCooldownMs: services.config.jwksCooldownSeconds * 1000 });
-  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => principalForToken(services.database.db, token)), anonPerMinute: services.config.rateLimitAnonPerMinute, oidc });
+  // Tokens are looked up once per 30 s per process, not per request; a revocation reaches every process's cache at once.
+  const cache = tokens ? null : new TokenCache(services.database);
+  if (cache) {
+    await cache.start();
+    app.addHook('onClose', () => cache.stop());
+  }
+  await app.register(authPlugin, { principals: services.principals, lookup: tokens ?? ((token) => cache!.lookup(token)), anonPerMinute: services.config.rateLimitAnonPerMinute, oidc });
   // An unknown URL is behind a token like the API it is under, except under the open groups' prefixes.
   app.setNotFoundHandler({ preValidation: (req: FastifyRequest, reply: FastifyReply) => (/^\/(docs|slack|console)(\/|$)/.test(req.url) ? app.openAccess(req, reply) : app.requireToken(req, reply)) }, unknownRoute);
   await app.register(async (docs) => {
@@ -118,7 +124,7 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   await app.register(grantRoutes, { services, actions });
   await app.register(jwksRoutes, { services });
   await app.register(mcpRoutes, { services, actions });
-  await app.register(tokenRoutes, { services });
+  await app.register(tokenRoutes, { services, onRevoked: (id: string) => cache?.evict(id) });
   await app.register(consoleRoutes, { services, actions, oidc });
   // The API signs grants, so it is the process that notices (and audits, once) a new signing key.
   const rotated = services.grants.persistent ? await recordKeyRotation(services.database.db, services.audit, services.grants) : null;

@@ -17,6 +17,11 @@ export interface Database {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * LISTENs on `channel` on a connection of its own: `onMessage` for each NOTIFY, `onState(false)` when the connection
+   * is lost (it reconnects and says `onState(true)` again). Returns how to stop.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void): Promise<() => Promise<void>>;
 }
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -33,6 +38,7 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
       migrate: () => explainFailure(migrateUnderLock(pool)),
       ping: async () => void (await pool.query('select 1')),
       close: () => pool.end(),
+      listen: (channel, onMessage, onState) => listenPostgres(opts.url!, channel, onMessage, onState),
     };
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -52,6 +58,52 @@ export async function openDatabase(opts: { url?: string; dataDir: string; poolSi
       await client.close();
       releaseLock();
     },
+    listen: async (channel, onMessage, onState) => {
+      const stop = await client.listen(channel, onMessage);
+      onState(true); // one process, one connection: nothing to lose
+      return () => stop();
+    },
+  };
+}
+
+/** A dedicated client (LISTEN needs its session); lost, it reconnects with a capped back-off. */
+async function listenPostgres(url: string, channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let pause = 200;
+  const connect = async () => {
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: url });
+    const lost = () => {
+      if (client !== c) return;
+      client = null;
+      onState(false);
+      c.end().catch(() => {});
+      if (!stopped) retry = setTimeout(connect, pause);
+      pause = Math.min(pause * 2, 5000);
+    };
+    c.on('error', lost);
+    c.on('end', lost);
+    c.on('notification', (n) => n.channel === channel && onMessage(n.payload ?? ''));
+    client = c;
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+      pause = 200;
+      if (client === c) onState(true);
+    } catch {
+      lost();
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = null;
+    await c?.end().catch(() => {});
   };
 }
 

@@ -58,11 +58,19 @@ export async function createToken(db: Db, principalId: string, opts: CreateToken
   return { id, token, record };
 }
 
+/** Where a revocation is announced (NOTIFY, payload the token id), so every API process's cache drops it at once. */
+export const TOKEN_REVOKED_CHANNEL = 'interlock_token_revoked';
+
 /** The principal a presented token belongs to, or null when it is unknown, revoked or expired. */
 export async function principalForToken(db: Db, token: string): Promise<string | null> {
+  return (await liveTokenRow(db, token))?.principalId ?? null;
+}
+
+/** The live token row of a presented secret (its last use noted at most once a minute), or null. */
+export async function liveTokenRow(db: Db, token: string): Promise<{ id: string; principalId: string; expiresAt: string | null } | null> {
   if (!token.startsWith(PREFIX) || token.length > 200) return null;
   const [row] = await db
-    .select({ id: apiTokens.id, principalId: apiTokens.principalId, lastUsedAt: apiTokens.lastUsedAt })
+    .select({ id: apiTokens.id, principalId: apiTokens.principalId, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), live()))
     .limit(1);
@@ -74,7 +82,7 @@ export async function principalForToken(db: Db, token: string): Promise<string |
       .set({ lastUsedAt: sql`now()` })
       .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`now() - interval '1 minute'`))));
   }
-  return row.principalId;
+  return { id: row.id, principalId: row.principalId, expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString() };
 }
 
 /** The live token record a presented secret belongs to (the console keeps its id, never the secret, in a session). */
@@ -114,8 +122,14 @@ export async function revokeToken(db: Db, id: string, opts: { audit?: AuditWrite
     return null;
   }
   const record = recordOf(row);
+  await announceRevocation(db, id);
   await opts.audit?.append([revokedEvent(record, opts.revokedBy)]);
   return record;
+}
+
+/** Tells every process caching tokens (identity/token-cache.ts) to drop this one; delivered after the revocation committed. */
+async function announceRevocation(db: Db, id: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${TOKEN_REVOKED_CHANNEL}, ${id})`);
 }
 
 function revokedEvent(record: TokenRecord, revokedBy: string | undefined) {

@@ -23,7 +23,7 @@ const tags = ['tokens'];
 const security = [{ bearer: [] }];
 
 /** Interlock's own API tokens, for admins: list, create (the secret shown once), revoke (at once, on every route). */
-export async function tokenRoutes(app: FastifyInstance, { services }: { services: ApiServices }) {
+export async function tokenRoutes(app: FastifyInstance, { services, onRevoked }: { services: ApiServices; onRevoked?: (tokenId: string) => void }) {
   app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.addHook('onRequest', async (req) => {
@@ -66,7 +66,10 @@ export async function tokenRoutes(app: FastifyInstance, { services }: { services
     },
   }, async (req) => {
     const revoked = await revokeToken(services.database.db, req.params.id, { audit: services.audit, revokedBy: req.principal.id });
-    if (revoked) return revoked;
+    if (revoked) {
+      onRevoked?.(revoked.id); // this process at once; the others hear the NOTIFY
+      return revoked;
+    }
     const known = await findToken(services.database.db, req.params.id);
     if (!known) throw new ApiError(404, ErrorCode.notFound, `no token ${req.params.id}; GET /v1/tokens lists them`);
     throw new ApiError(409, ErrorCode.conflict, `token ${req.params.id} was already revoked at ${known.revokedAt}`);
