@@ -56,6 +56,8 @@ export interface Config {
   startLimitPerMinute: number;
   /** Submissions one principal may have in flight at once. */
   submitConcurrency: number;
+  /** Workflows a worker keeps in memory (INTERLOCK_WORKER_CACHE); one evicted replays from its history on its next event. */
+  workerCacheSize: number;
   /** Least seconds between two fetches of an IdP's keys forced by an unknown key id (INTERLOCK_JWKS_COOLDOWN); a rotation is followed after it. */
   jwksCooldownSeconds: number;
   /** Signs console session cookies (INTERLOCK_SESSION_SECRET); unset: one generated under the data dir. */
@@ -214,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
     startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
+    workerCacheSize: positiveInt(env, 'INTERLOCK_WORKER_CACHE', 500),
     jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),
     sessionSecret: env.INTERLOCK_SESSION_SECRET || undefined,
     oidcClientSecret: env.INTERLOCK_OIDC_CLIENT_SECRET || undefined,

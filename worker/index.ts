@@ -55,6 +55,8 @@ export async function startWorker(services: Services, opts: { address: string; t
     workflowBundle: await workflowBundle(),
     activities: createActivities({ db: services.database.db, audit: services.audit, policy: services.policy, webhookSecret: config.webhookSecret, httpAllowPrivate: config.httpAllowPrivate, targets: services.targets, channels: opts.channels, metrics: services.metrics }),
     shutdownGraceTime: '10s',
+    // Bounded: pending approvals wait hours; an evicted workflow replays on its next vote instead of holding memory.
+    maxCachedWorkflows: config.workerCacheSize,
     // Executors heartbeat every second; flushed at most a second apart, a cancel reaches a running execution within about that.
     maxHeartbeatThrottleInterval: '1s',
   });
