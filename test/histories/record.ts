@@ -18,8 +18,10 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * (none): before the redesign; v2: policy decided at submission, runExecutor, grant.expired.
  * v3: signed grants (grant.issued, redeemGrant, failed when a redeemed window closes), named targets, the
  * execution plan (heartbeat, per-target timeout and retry), the postgres executor, cancel while executing.
+ * v4: audit steps as local activities, coalesced per activation (local-audit-steps); Update-with-Start
+ * (`submitted`) and the `awaitSettled` watch of /wait; no notification activity without a channel.
  */
-const GENERATION = 'v3';
+const GENERATION = 'v4';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 async function main() {
