@@ -146,7 +146,9 @@ export class ActionCore {
     }
     // Counted on the first start only: an idempotent replay is the same submission.
     if (started && !replayed) this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
-    return { action: await this.shown(requester, decided ?? (replayed ? ((await this.find(input.id)) ?? initialAction(input)) : initialAction(input))), replayed };
+    // A replay answers the action as it is now (the `submitted` update's answer is from the first request).
+    const now = replayed ? await this.find(input.id) : decided;
+    return { action: await this.shown(requester, now ?? decided ?? initialAction(input)), replayed };
   }
 
   /** The live Action from the workflow, or the last recorded one when the workflow cannot answer. */
@@ -207,8 +209,9 @@ export class ActionCore {
       let action: Action | null;
       try {
         action = await this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, () => handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: WATCH_ROUND_SECONDS }] }));
-      } catch {
+      } catch (err) {
         // Closed (the recorded action is final), from before this watch existed, or Temporal unreachable: look, then look again soon.
+        this.services.log.debug({ actionId: id, err: String(err), cause: String((err as { cause?: unknown }).cause ?? '') }, 'watch round ended without an answer');
         action = await this.find(id);
         if (action && !isSettled(action)) await new Promise((r) => setTimeout(r, 500));
       }
