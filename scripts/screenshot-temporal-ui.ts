@@ -47,7 +47,7 @@ try {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   lifecycle.add('browser', () => browser.close());
   const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-  await page.goto(`${server.uiUrl}/namespaces/default/workflows/${action.id}`, { waitUntil: 'networkidle' });
+  await page.goto(`${server.uiUrl}/namespaces/default/workflows/${action.id}`, { waitUntil: 'load' }); // not networkidle: the UI keeps polling a workflow with an Update in flight
   await page.getByText('1 of 2 approvals').first().waitFor({ timeout: 30_000 }).catch(() => log.warn('current details not shown; taking the page as it is'));
   await page.screenshot({ path: out, fullPage: false });
   // The second picture: the summary, details and current details the workflow carries (its User Metadata tab).
