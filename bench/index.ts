@@ -11,10 +11,10 @@ export interface Scenario {
 }
 
 // Add a scenario by adding its module here.
-const SCENARIO_MODULES = ['./policy', './audit', './mcp'];
+const SCENARIO_MODULES = ['./policy', './audit', './mcp', './overhead'];
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const docFile = path.join(root, 'docs', 'BENCHMARKS.md');
+const docFile = process.env.INTERLOCK_BENCH_OUT ? path.join(process.env.INTERLOCK_BENCH_OUT, 'BENCHMARKS.md') : path.join(root, 'docs', 'BENCHMARKS.md');
 const HEADER = '# Benchmarks\n\nWritten by `npm run bench`; each section is replaced when its scenario runs, so every figure here comes from the command shown with it.\n';
 
 /** Replaces (or appends) the section between this scenario's markers, leaving the others untouched. */

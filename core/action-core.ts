@@ -183,12 +183,15 @@ export class ActionCore {
    */
   async wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
     const until = Date.now() + timeoutSeconds * 1000;
-    const action = await this.get(caller, id);
-    if (isSettled(action) || timeoutSeconds <= 0) return action;
+    // Who may wait is read from the recorded action (no Query to the workflow); the watch answers from the workflow.
+    let recorded = await this.recorded(id);
+    if (!recorded) recorded = await this.get(caller, id); // its first step not written yet: asked of the workflow
+    else if (!canRead(caller, recorded)) throw notFound(`action ${id}`);
+    if (isSettled(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
     let watch = this.watches.get(id);
     if (!watch) {
       const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
-      w.settled = this.watch(id, w).finally(() => this.watches.delete(id));
+      w.settled = this.watch(id, w, recorded!.execute.type === 'none').finally(() => this.watches.delete(id));
       this.watches.set(id, (watch = w));
     }
     watch.waiters++;
@@ -202,13 +205,24 @@ export class ActionCore {
     }
   }
 
-  /** Rounds of the workflow's `awaitSettled` update while a waiter wants them; the settled action, or null once nobody waits. */
-  private async watch(id: string, w: Watch): Promise<Action | null> {
+  /** The action as the trail last recorded it (the projection), or null before its first step is written. */
+  private async recorded(id: string): Promise<Action | null> {
+    const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
+    return row ? (row.snapshot as unknown as Action) : null;
+  }
+
+  /**
+   * Rounds of watching while a waiter wants them; the settled action, or null once nobody waits. An action with an
+   * executor settles only by closing, so its close is awaited (a history long poll: no workflow task, no Update);
+   * a gate-mode action settles at `approved` while its workflow runs on, so it is asked with `awaitSettled`.
+   */
+  private async watch(id: string, w: Watch, gate: boolean): Promise<Action | null> {
     const handle = this.temporal.workflow.getHandle(id);
+    const round = () => (gate ? handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: WATCH_ROUND_SECONDS }] }) : (handle.result() as Promise<Action>));
     do {
       let action: Action | null;
       try {
-        action = await this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, () => handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: WATCH_ROUND_SECONDS }] }));
+        action = await this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, round);
       } catch (err) {
         // Closed (the recorded action is final), from before this watch existed, or Temporal unreachable: look, then look again soon.
         this.services.log.debug({ actionId: id, err: String(err), cause: String((err as { cause?: unknown }).cause ?? '') }, 'watch round ended without an answer');

@@ -65,8 +65,11 @@ async function story(a: ActionState): Promise<void> {
     if (policy.outcome === 'deny') {
       await a.transition({ status: 'denied', reason: policy.reason, events: [{ type: 'action.denied', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId, reason: policy.reason } }] });
     } else if (policy.outcome === 'allow') {
-      await a.transition({ status: 'approved', reason: policy.reason, events: [{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }, ...issueGrant(a, policy)] });
-      a.approvalRecorded = true;
+      const approved = a.transition({ status: 'approved', reason: policy.reason, events: [{ type: 'action.approved', actor: 'policy', data: { by: 'policy', ruleId: policy.ruleId } }, ...issueGrant(a, policy)] });
+      // Slim: `execution.started` joins this write, so the approval and the start of its execution are one step;
+      // the executor still runs only once that step is written, and an approval not written is no approval.
+      void approved.then(() => void (a.approvalRecorded = true), () => undefined);
+      if (!a.slim) await approved;
     } else {
       await awaitApprovals(a, policy);
     }

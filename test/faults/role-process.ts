@@ -28,8 +28,8 @@ const BANNER: Record<Role, RegExp> = {
 };
 
 /** Starts a role and resolves once its banner line says it serves (or rejects with its output when it exits first). */
-export async function spawnRole(role: Role, env: NodeJS.ProcessEnv, readyWithinMs = 60_000): Promise<RoleProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'interlock.js'), role], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnRole(role: Role, env: NodeJS.ProcessEnv, readyWithinMs = 60_000, args: string[] = []): Promise<RoleProcess> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'interlock.js'), role, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let output = '';
   let onOutput = () => {};

@@ -1,0 +1,98 @@
+// What the approval layer costs over bare Temporal: auto-allowed http actions through the REST API (submit, then
+// /wait until succeeded) against the baseline in bench/baseline (one workflow, one activity making the same HTTP
+// call, started through the client), on the same dev server in the same run, each worker in a process of its own.
+import { recordResults } from './lib/results';
+import { inParallel, load, ms, pct, startBenchWorld, type BenchWorld, type Run } from './lib/world';
+
+export const name = 'overhead';
+
+const TARGETS = { latencyRatio: 1.5, throughputRatio: 0.7 };
+
+type Runner = (n: string) => Promise<Run>;
+
+/** `count` runs with `concurrency` at once: latencies, and completed runs a second over the whole batch. */
+export async function batch(run: Runner, tag: string, count: number, concurrency: number): Promise<{ runs: Run[]; perSecond: number }> {
+  const runs: Run[] = [];
+  const t = performance.now();
+  await inParallel([...Array(count).keys()], concurrency, async (i) => void runs.push(await run(`${tag}-${i}`)));
+  return { runs, perSecond: count / ((performance.now() - t) / 1000) };
+}
+
+const median = (xs: number[]) => pct(xs, 50);
+
+export async function run(opts: { quick: boolean; log: (s: string) => void }): Promise<string> {
+  const sizes = opts.quick ? { warm: 5, sequential: 10, c10: 30, c50: 60 } : { warm: 30, sequential: 100, c10: 300, c50: 1000 };
+  const world = await startBenchWorld(opts.log);
+  try {
+    const api = await world.startApi();
+    await world.startWorker();
+    await world.startBaselineWorker();
+    const sides: Record<'interlock' | 'baseline', Runner> = {
+      interlock: (n) => world.interlockRun(api, n),
+      baseline: (n) => world.baselineRun(n),
+    };
+    opts.log(`overhead: warming up (${sizes.warm} runs each)`);
+    for (const side of ['interlock', 'baseline'] as const) await batch(sides[side], `warm-${side}`, sizes.warm, 5);
+
+    const results: Record<string, Record<string, { runs: Run[]; perSecond: number }>> = { interlock: {}, baseline: {} };
+    // Interleaved, so a change in the machine's load falls on both sides alike.
+    for (const [label, count, concurrency] of [['sequential', sizes.sequential, 1], ['c10', sizes.c10, 10], ['c50', sizes.c50, 50]] as const) {
+      for (const side of ['interlock', 'baseline'] as const) {
+        opts.log(`overhead: ${side}, ${count} runs at concurrency ${concurrency}`);
+        results[side][label] = await batch(sides[side], `${label}-${side}`, count, concurrency);
+      }
+    }
+    const counts = { interlock: await world.historyCounts(results.interlock.sequential.runs[0].id), baseline: await world.historyCounts(results.baseline.sequential.runs[0].id) };
+    // Where an Interlock run's time goes: the sequential runs' histories, phase by phase (medians).
+    const phaseRows = await Promise.all(results.interlock.sequential.runs.slice(0, 20).map((r) => world.phases(r)));
+    const basePhaseRows = await Promise.all(results.baseline.sequential.runs.slice(0, 20).map((r) => world.phases(r)));
+    const phase = (rows: Awaited<ReturnType<BenchWorld['phases']>>[], k: keyof (typeof rows)[number]) => median(rows.map((r) => r[k]));
+    const submitMedian = median(results.interlock.sequential.runs.map((r) => r.submitMs));
+
+    const lat = (side: 'interlock' | 'baseline', label: string, p: number) => pct(results[side][label].runs.map((r) => r.ms), p);
+    const figures: Record<string, unknown> = { counts, sizes };
+    const rows: string[] = [];
+    let worstLatencyRatio = 0;
+    for (const label of ['sequential', 'c10', 'c50']) {
+      const f = { interlock: { p50: lat('interlock', label, 50), p99: lat('interlock', label, 99), perSecond: results.interlock[label].perSecond }, baseline: { p50: lat('baseline', label, 50), p99: lat('baseline', label, 99), perSecond: results.baseline[label].perSecond } };
+      const ratio = { p50: f.interlock.p50 / f.baseline.p50, p99: f.interlock.p99 / f.baseline.p99, throughput: f.interlock.perSecond / f.baseline.perSecond };
+      worstLatencyRatio = Math.max(worstLatencyRatio, ratio.p50);
+      figures[label] = { ...f, ratio };
+      const name = label === 'sequential' ? 'sequential' : `concurrency ${label.slice(1)}`;
+      rows.push(`| ${name} | ${results.interlock[label].runs.length} | ${ms(f.interlock.p50)} / ${ms(f.interlock.p99)} | ${ms(f.baseline.p50)} / ${ms(f.baseline.p99)} | ${ratio.p50.toFixed(2)} / ${ratio.p99.toFixed(2)} | ${f.interlock.perSecond.toFixed(1)} | ${f.baseline.perSecond.toFixed(1)} | ${ratio.throughput.toFixed(2)} |`);
+    }
+    const sustained = (figures.c50 as { ratio: { throughput: number } }).ratio.throughput;
+    figures.targets = { latencyRatio: { value: worstLatencyRatio, target: TARGETS.latencyRatio, met: worstLatencyRatio <= TARGETS.latencyRatio }, throughputRatio: { value: sustained, target: TARGETS.throughputRatio, met: sustained >= TARGETS.throughputRatio } };
+    const phases = {
+      interlock: { toStart: phase(phaseRows, 'toStart'), startToExecutor: phase(phaseRows, 'startToExecutor'), executor: phase(phaseRows, 'executor'), executorToClose: phase(phaseRows, 'executorToClose'), closeToCaller: phase(phaseRows, 'closeToCaller'), submit: submitMedian },
+      baseline: { toStart: phase(basePhaseRows, 'toStart'), startToExecutor: phase(basePhaseRows, 'startToExecutor'), executor: phase(basePhaseRows, 'executor'), executorToClose: phase(basePhaseRows, 'executorToClose'), closeToCaller: phase(basePhaseRows, 'closeToCaller') },
+    };
+    figures.phases = phases;
+    recordResults(name, figures, opts);
+    const met = (ok: boolean) => (ok ? 'yes' : '**no**');
+    const c = counts;
+    return [
+      'Auto-allowed actions with the `http` executor against a local sink: `POST /v1/actions`, then `GET /v1/actions/{id}/wait` until `succeeded` (the API and the worker are `interlock api` and `interlock worker` processes). Baseline: `bench/baseline/`, one workflow with one activity making the same POST, started with `client.workflow.start` and awaited with `result()`, its worker a process of its own. Same dev server (in memory), same run, the two sides interleaved.',
+      '',
+      `Load average at the end (1 / 5 / 15 min): ${load()}.`,
+      '',
+      '| load | actions | Interlock p50 / p99 ms | baseline p50 / p99 ms | latency ratio p50 / p99 | Interlock /s | baseline /s | throughput ratio |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows,
+      '',
+      '| per action | history events | workflow tasks | activities | local activities | history bytes (JSON) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| Interlock | ${c.interlock.events} | ${c.interlock.workflowTasks} | ${c.interlock.activities} | ${c.interlock.localActivities} | ${c.interlock.bytes} |`,
+      `| baseline | ${c.baseline.events} | ${c.baseline.workflowTasks} | ${c.baseline.activities} | ${c.baseline.localActivities} | ${c.baseline.bytes} |`,
+      '',
+      '| target | value | target | met |',
+      '| --- | ---: | ---: | --- |',
+      `| latency ratio (worst p50 over the three loads) | ${worstLatencyRatio.toFixed(2)} | ≤ ${TARGETS.latencyRatio} | ${met(worstLatencyRatio <= TARGETS.latencyRatio)} |`,
+      `| throughput ratio (concurrency 50) | ${sustained.toFixed(2)} | ≥ ${TARGETS.throughputRatio} | ${met(sustained >= TARGETS.throughputRatio)} |`,
+      '',
+      `Where a sequential run's time goes (medians of 20, ms, from the histories' event times): caller to workflow started ${ms(phases.interlock.toStart)} (baseline ${ms(phases.baseline.toStart)}); started to the executor activity running ${ms(phases.interlock.startToExecutor)} (baseline ${ms(phases.baseline.startToExecutor)}): for Interlock the first audit step (submission, decision, approval in one local activity) and \`execution.started\`; the executor's call ${ms(phases.interlock.executor)} (baseline ${ms(phases.baseline.executor)}); its result to the workflow closed ${ms(phases.interlock.executorToClose)} (baseline ${ms(phases.baseline.executorToClose)}): for Interlock the \`execution.succeeded\` step; closed to the caller knowing ${ms(phases.interlock.closeToCaller)} (baseline ${ms(phases.baseline.closeToCaller)}). The submission itself answers in ${ms(phases.interlock.submit)} ms (p50), once the decision is recorded.`,
+    ].join('\n');
+  } finally {
+    await world.close();
+  }
+}
