@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit';
 import { grantRoutes, jwksRoutes } from './routes/grants';
 import { healthRoutes } from './routes/health';
 import { policyRoutes } from './routes/policy';
+import { createSubmissionAdmission } from './limits/submission-admission';
 import { mcpRoutes } from './routes/mcp';
 import { tokenRoutes } from './routes/tokens';
 import { validatorCompiler } from './validation';
@@ -118,12 +119,14 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
 
   const actions = core ?? new ActionCore(services, temporal);
   await app.register(healthRoutes, { services, temporal });
-  await app.register(actionRoutes, { services, actions });
+  // One start budget per principal, whichever door starts the workflow.
+  const admission = createSubmissionAdmission(services.config);
+  await app.register(actionRoutes, { services, actions, admission });
   await app.register(auditRoutes, { services });
   await app.register(policyRoutes, { actions });
   await app.register(grantRoutes, { services, actions });
   await app.register(jwksRoutes, { services });
-  await app.register(mcpRoutes, { services, actions });
+  await app.register(mcpRoutes, { services, actions, admission });
   await app.register(tokenRoutes, { services, onRevoked: (id: string) => cache?.evict(id) });
   await app.register(consoleRoutes, { services, actions, oidc });
   // The API signs grants, so it is the process that notices (and audits, once) a new signing key.

@@ -107,7 +107,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const addedStdio = pct(s, 50) - pct(d, 50);
     const row = (label: string, xs: number[]) => `| ${label} | ${xs.length} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 90))} | ${ms(pct(xs, 99))} |`;
     return [
-      'An allowed `tools/call` (policy evaluated, the call forwarded, one `mcp.call` audit event written before the answer) against the same stdio upstream called directly; and a call held for approval, from the moment the approving vote is sent to the moment the upstream starts running it (the upstream stamps it; one machine clock, ms resolution). The `/mcp` gateway polls its held action every 20 ms; the stdio gateway waits on `GET /v1/actions/{id}/wait`.',
+      'An allowed `tools/call` (policy evaluated, the call forwarded, one `mcp.call` audit event written before the answer) against the same stdio upstream called directly; and a call held for approval, from the moment the approving vote is sent to the moment the upstream starts running it (the upstream stamps it; one machine clock, ms resolution). The `/mcp` gateway waits on `ActionCore.wait` in process; the stdio gateway on `GET /v1/actions/{id}/wait`; both return when the action settles, as fast as the core wait notices it.',
       '',
       `Load average at the end (1 / 5 / 15 min): ${load} on ${os.cpus().length} cores; on a shared machine the figures move with it.`,
       '',

@@ -15,6 +15,11 @@ export function refused(tool: string, why: string): CallToolResult {
   return text(`Interlock refused ${tool}: ${why}`, true);
 }
 
+/** A refusal to retry later: the agent's principal is over a rate or start limit; nothing ran. */
+export function notNow(tool: string, why: string): CallToolResult {
+  return text(`Interlock did not take ${tool} now: ${why}. Nothing ran. Call ${tool} again with the same arguments after that wait.`, true);
+}
+
 /** Who must still approve, in words: "2 approvals from group data-owners (0 so far)". */
 export function awaiting(a: Action): string {
   const d = a.decision;

@@ -11,7 +11,7 @@ export function clientPort(client: Interlock): InterlockPort {
     record: async (call, outcome) => void (await client.request('POST', '/v1/mcp/calls', { call, ...outcome })),
     submit: (call, key) => client.submit(call, { idempotencyKey: key }),
     get: (id) => client.get(id),
-    // The API's long poll returns once the action is settled; in between it answers when `timeout` runs out.
+    // The API's long poll returns as soon as the action settles; otherwise when `timeout` (whole seconds) runs out.
     wait: (id, ms) => client.request<Action>('GET', `/v1/actions/${encodeURIComponent(id)}/wait?timeout=${Math.max(1, Math.round(ms / 1000))}`),
     redeem: (grant, params) => client.redeem(grant, params),
     report: (id, status, output) => client.reportResult(id, status, output),

@@ -1,10 +1,11 @@
 // The gateway's MCP server, one per agent session: lists the upstreams' tools (namespaced `S__T` when there are
 // several servers, annotations kept) and judges every tools/call by the policy before anything reaches an upstream.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolRequest, type CallToolResult, type ServerNotification, type ServerRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Submission } from '../domain/action';
 import type { Upstream } from './config';
-import { deniedByPolicy, refused } from './answers';
+import { deniedByPolicy, notNow, refused } from './answers';
 import { holdCall } from './held-call';
 import { refusalOf, type InterlockPort } from './port';
 import type { McpConfigSource } from './store';
@@ -46,7 +47,12 @@ export function callSubmission(server: Upstream, tool: Tool, args: Record<string
 }
 
 export function createGatewayServer(s: GatewaySession): Server {
-  const server = new Server({ name: 'interlock', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Every tool call passes Interlock: some run at once, some wait for a person to approve them. A pending answer names the action id; call again with the same arguments to get the outcome.' });
+  const server = new Server({ name: 'interlock', version: '0.1.0' }, { capabilities: { tools: { listChanged: true } }, instructions: 'Every tool call passes Interlock: some run at once, some wait for a person to approve them. A pending answer names the action id; call again with the same arguments to get the outcome.' });
+
+  // An upstream's tools changed (it said so, or mcp.yaml changed the servers): this agent is told to list them again.
+  const announce = () => void server.sendToolListChanged().catch(() => {});
+  s.pool.on('toolsChanged', announce);
+  server.onclose = () => void s.pool.off('toolsChanged', announce);
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const servers = s.pool.servers();
@@ -62,6 +68,18 @@ export function createGatewayServer(s: GatewaySession): Server {
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+    const upstream = { reached: false };
+    try {
+      return await callTool(req, extra, upstream);
+    } catch (err) {
+      // Over a rate or start limit (the in-process admission, or the API's 429) before anything ran: the agent may retry.
+      const r = refusalOf(err);
+      if (r?.code === 'rate_limited' && !upstream.reached) return notNow(req.params.name, r.message);
+      throw err;
+    }
+  });
+
+  const callTool = async (req: CallToolRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, upstream: { reached: boolean }): Promise<CallToolResult> => {
     const started = performance.now();
     const servers = s.pool.servers();
     const where = locate(servers, req.params.name);
@@ -76,7 +94,11 @@ export function createGatewayServer(s: GatewaySession): Server {
     };
     if (judged.problems.length > 0) return settle(refused(req.params.name, judged.problems.join('; ')));
     if (judged.outcome === 'deny') return settle(deniedByPolicy(judged, req.params.name));
-    if (judged.outcome === 'allow') return settle(await s.pool.call(where.server, where.tool, args).catch((err) => refused(req.params.name, `the upstream failed: ${(err as Error).message}`)));
+    const runUpstream = () => {
+      upstream.reached = true;
+      return s.pool.call(where.server, where.tool, args);
+    };
+    if (judged.outcome === 'allow') return settle(await runUpstream().catch((err) => refused(req.params.name, `the upstream failed: ${(err as Error).message}`)));
 
     const token = req.params._meta?.progressToken;
     let step = 0;
@@ -87,7 +109,7 @@ export function createGatewayServer(s: GatewaySession): Server {
         args,
         tool: req.params.name,
         ...(({ holdSeconds, repeatWindowSeconds }) => ({ holdSeconds, repeatWindowSeconds }))(s.config.current()),
-        runUpstream: () => s.pool.call(where.server, where.tool, args),
+        runUpstream,
         progress: async (message) => {
           if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++step, message } });
         },
@@ -95,9 +117,9 @@ export function createGatewayServer(s: GatewaySession): Server {
       });
     } catch (err) {
       const r = refusalOf(err);
-      if (r) return refused(req.params.name, `${r.message} (${r.code})`);
+      if (r && r.code !== 'rate_limited') return refused(req.params.name, `${r.message} (${r.code})`);
       throw err;
     }
-  });
+  };
   return server;
 }

@@ -13,7 +13,9 @@ import { refusalOf, type InterlockPort } from './port';
 const MAX_KEPT_BYTES = 60 * 1024;
 /** A settled action this many generations deep is the last one looked at (one per repeat_window of calls). */
 const MAX_GENERATIONS = 50;
-const SLICE_MS = 5000;
+/** The longest single wait: a held call sends a progress notification at least this often. Waits end early when the action settles. */
+const SLICE_MS = 10_000;
+const REDEEMED_ELSEWHERE_PAUSE_MS = 25;
 
 export interface HeldCall {
   port: InterlockPort;
@@ -107,7 +109,9 @@ export async function holdCall(h: HeldCall): Promise<CallToolResult> {
     }
     const left = deadline - Date.now();
     if (left <= 0) return pending(a, h.tool, h.repeatWindowSeconds);
-    await h.progress(a.status === 'executing' ? `${a.id} approved; the tool is running` : `${a.id} waiting for ${a.decision ? 'approval' : 'the policy'}`);
+    await h.progress(a.status === 'executing' || a.status === 'approved' ? `${a.id} approved; the tool is running` : `${a.id} waiting for ${a.decision ? 'approval' : 'the policy'}`);
+    // Approved but redeemed by another call: a wait would answer at once until it shows `executing`, so look again shortly.
+    if (a.status === 'approved') await new Promise((r) => setTimeout(r, Math.min(left, REDEEMED_ELSEWHERE_PAUSE_MS)));
     a = await h.port.wait(a.id, Math.min(left, SLICE_MS));
   }
 }

@@ -7,6 +7,6 @@ export { callSubmission, createGatewayServer, type GatewaySession } from './gate
 export { repeatKey } from './held-call';
 export type { CallOutcome, InterlockPort, Judgement } from './port';
 export { clientPort } from './client-port';
-export { corePort } from './core-port';
+export { corePort, type StartAdmission } from './core-port';
 export { judgeCall, recordCall } from './call-record';
 export { runStdioGateway, type StdioGatewayOptions } from './stdio';

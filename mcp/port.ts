@@ -43,7 +43,7 @@ export interface InterlockPort {
   record(call: Submission, outcome: CallOutcome, judged: Judgement): Promise<void>;
   submit(call: Submission, idempotencyKey: string): Promise<Action>;
   get(id: string): Promise<Action>;
-  /** Returns when the action moves on (status or votes change), or after `ms` with its state then. */
+  /** Returns as soon as the action is settled (terminal, or approved for this gate-mode caller), or after `ms` with its state then. */
   wait(id: string, ms: number): Promise<Action>;
   /** Consumes the grant once, across every process: a second redemption is refused with `grant_used`. */
   redeem(grant: string, params: Record<string, unknown>): Promise<Action>;

@@ -7,7 +7,7 @@ import { ActionViewSchema as ActionSchema, SubmissionSchema, type Action } from 
 import { ACTION_STATUSES } from '../../domain/status';
 import type { ApiServices } from '../app';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
-import { createSubmissionAdmission } from '../limits/submission-admission';
+import { admitRequest, type SubmissionAdmission } from '../limits/submission-admission';
 import { OPTIONAL_BODY } from '../openapi';
 import { AuditEventSchema } from './audit';
 
@@ -16,11 +16,10 @@ const tags = ['actions'];
 const security = [{ bearer: [] }];
 
 /** The actions route group, behind a token. */
-export async function actionRoutes(app: FastifyInstance, { services, actions }: { services: ApiServices; actions: ActionCore }) {
+export async function actionRoutes(app: FastifyInstance, { services, actions, admission }: { services: ApiServices; actions: ActionCore; admission: SubmissionAdmission }) {
   app.addHook('onRequest', app.requireToken);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const withLinks = (a: Action): Action => ({ ...a, links: { self: `/v1/actions/${a.id}`, temporalUi: temporalUiLink(services.config, a.id) } });
-  const admit = createSubmissionAdmission(app, services.config);
 
   r.post('/v1/actions', {
     schema: {
@@ -30,7 +29,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions }: 
       response: { 202: ActionSchema, ...bodyErrors(422) },
     },
   }, async (req, reply) => {
-    const admitted = await admit(req, reply);
+    const admitted = admitRequest(admission, req.principal.id, reply);
     try {
       const { action } = await actions.submit(req.principal, req.body, req.headers['idempotency-key']);
       reply.code(202).header('location', `/v1/actions/${action.id}`);

@@ -11,6 +11,7 @@ import type { ActionCore, CoreServices } from '../../core';
 import { SubmissionSchema } from '../../domain/action';
 import { corePort, createGatewayServer, judgeCall, McpConfigStore, recordCall, UpstreamPool } from '../../mcp';
 import { ApiError, authenticatedErrors, bodyErrors, ErrorCode } from '../errors';
+import type { SubmissionAdmission } from '../limits/submission-admission';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -25,7 +26,7 @@ const SESSION_IDLE_MS = 30 * 60_000;
 const ON_BEHALF_OF = 'interlock-on-behalf-of';
 
 
-export async function mcpRoutes(app: FastifyInstance, { services, actions }: { services: CoreServices; actions: ActionCore }) {
+export async function mcpRoutes(app: FastifyInstance, { services, actions, admission }: { services: CoreServices; actions: ActionCore; admission: SubmissionAdmission }) {
   app.addHook('onRequest', app.requireToken);
   const store = new McpConfigStore(services.config.mcpFile, services.log);
   await store.load(); // a broken mcp.yaml stops start-up, as a broken policy does
@@ -60,7 +61,7 @@ export async function mcpRoutes(app: FastifyInstance, { services, actions }: { s
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => void sessions.set(id, opened),
       });
-      const server = createGatewayServer({ port: corePort(actions, services, principal), pool, config: store, onBehalfOf: typeof onBehalfOf === 'string' && onBehalfOf ? onBehalfOf : null, log: services.log });
+      const server = createGatewayServer({ port: corePort(actions, services, principal, (id) => admission.admit(id)), pool, config: store, onBehalfOf: typeof onBehalfOf === 'string' && onBehalfOf ? onBehalfOf : null, log: services.log });
       const opened: Session = { transport, server, principal: principal.id, lastUsed: Date.now() };
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { PROJECT_ROOT } from '../../devserver';
 import { effects, NOTES_SCRIPT, serveNotesOverHttp } from '../support/mcp-upstream';
 import { startStack, type TestStack } from '../support/stack';
@@ -19,6 +19,9 @@ rules:
     decision: allow
   - id: remote-read
     when: action == "mcp.remote.read_note"
+    decision: allow
+  - id: notes-archive
+    when: action in ["mcp.notes.enable_archive", "mcp.notes.archive_note"]
     decision: allow
   - id: no-purge
     description: purging every note is never done by an agent
@@ -40,6 +43,40 @@ rules:
 const BOT = 'svc:etl-bot';
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const actionIdIn = (r: CallToolResult) => text(r).match(/act_[0-9A-Za-z]+/)?.[0];
+const notesServer = (effectsFile: string) => `{command: "${process.execPath}", args: ["--import", "tsx", "${NOTES_SCRIPT}", "${effectsFile}"], cwd: "${PROJECT_ROOT}"}`;
+
+/** The SDK's own client as the agent, over Streamable HTTP to `/mcp` on the API, with `as`'s token. */
+async function connectHttp(stack: TestStack, as: string, clients: Client[], onBehalfOf = 'erin@example.com'): Promise<Client> {
+  const client = new Client({ name: 'test-agent-http', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${stack.tokens[as]}`, 'interlock-on-behalf-of': onBehalfOf } } }));
+  clients.push(client);
+  return client;
+}
+
+/** The same client over stdio, launching `interlock mcp` as an agent host would. */
+async function connectStdio(stack: TestStack, as: string, configFile: string, clients: Client[]): Promise<Client> {
+  const client = new Client({ name: 'test-agent-stdio', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({
+    command: process.execPath,
+    args: [path.join(PROJECT_ROOT, 'bin/interlock.js'), 'mcp', '--config', configFile],
+    env: { PATH: process.env.PATH ?? '', INTERLOCK_URL: stack.url, INTERLOCK_TOKEN: stack.tokens[as], INTERLOCK_ON_BEHALF_OF: 'erin@example.com', MCP_TEST_REMOTE_TOKEN: 'remote-secret-123' },
+    cwd: PROJECT_ROOT,
+    stderr: 'inherit',
+  }));
+  clients.push(client);
+  return client;
+}
+
+/** Resolves on the client's next `notifications/tools/list_changed`; fails the test after `ms`. */
+function nextToolListChange(client: Client, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no notifications/tools/list_changed reached the agent')), ms);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 describe('the MCP gateway', () => {
   let stack: TestStack;
@@ -52,32 +89,14 @@ describe('the MCP gateway', () => {
   const upstreams = (hold: string) => `hold: ${hold}
 repeat_window: 10m
 servers:
-  notes: {command: "${process.execPath}", args: ["--import", "tsx", "${NOTES_SCRIPT}", "${notesEffects}"], cwd: "${PROJECT_ROOT}"}
+  notes: ${notesServer(notesEffects)}
   files: {command: "${process.execPath}", args: ["${path.join(PROJECT_ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js')}", "${dir}"]}
   remote: {url: "${remote.url}", headers: {Authorization: "Bearer \${env:MCP_TEST_REMOTE_TOKEN}"}}
 `;
 
-  /** The SDK's own client as the agent, over Streamable HTTP to `/mcp` on the API, with the bot's token. */
-  async function httpAgent(onBehalfOf = 'erin@example.com'): Promise<Client> {
-    const client = new Client({ name: 'test-agent-http', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${stack.tokens[BOT]}`, 'interlock-on-behalf-of': onBehalfOf } } }));
-    clients.push(client);
-    return client;
-  }
-
-  /** The same client over stdio, launching `interlock mcp` as an agent host would, with a short hold. */
-  async function stdioAgent(configFile: string): Promise<Client> {
-    const client = new Client({ name: 'test-agent-stdio', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({
-      command: process.execPath,
-      args: [path.join(PROJECT_ROOT, 'bin/interlock.js'), 'mcp', '--config', configFile],
-      env: { PATH: process.env.PATH ?? '', INTERLOCK_URL: stack.url, INTERLOCK_TOKEN: stack.tokens[BOT], INTERLOCK_ON_BEHALF_OF: 'erin@example.com', MCP_TEST_REMOTE_TOKEN: 'remote-secret-123' },
-      cwd: PROJECT_ROOT,
-      stderr: 'inherit',
-    }));
-    clients.push(client);
-    return client;
-  }
+  const httpAgent = (onBehalfOf = 'erin@example.com') => connectHttp(stack, BOT, clients, onBehalfOf);
+  /** Over stdio with stdio-mcp.yaml's short hold. */
+  const stdioAgent = (configFile: string) => connectStdio(stack, BOT, configFile, clients);
 
   /** The open action the gateway made for a held call, as the bot sees it. */
   async function heldAction(action: string, params: Record<string, unknown>): Promise<any> {
@@ -278,6 +297,29 @@ servers:
     assert.ok(events.length >= 1 && !JSON.stringify(events).includes('remote-secret-123'));
   });
 
+  test('an upstream\'s tools/list_changed reaches every /mcp session, and the new tool is callable at once', async () => {
+    const watcher = await httpAgent();
+    await watcher.listTools(); // the session and its event stream are up
+    const changed = nextToolListChange(watcher);
+    const trigger = await httpAgent();
+    assert.equal(text((await trigger.callTool({ name: 'notes__enable_archive', arguments: {} })) as CallToolResult), 'archive_note is listed now');
+    await changed;
+    // Before anyone lists again: the gateway dropped its cached list, so the new tool is known.
+    const archived = (await trigger.callTool({ name: 'notes__archive_note', arguments: { id: 'a1' } })) as CallToolResult;
+    assert.equal(text(archived), 'archived note a1');
+    assert.ok((await watcher.listTools()).tools.some((t) => t.name === 'notes__archive_note'), 'the watcher lists the new tool');
+  });
+
+  test('over stdio: an upstream\'s tools/list_changed reaches the agent', async () => {
+    const agent = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
+    assert.ok(!(await agent.listTools()).tools.some((t) => t.name === 'notes__archive_note'), 'this gateway\'s own upstream starts without it');
+    const changed = nextToolListChange(agent);
+    await agent.callTool({ name: 'notes__enable_archive', arguments: {} });
+    await changed;
+    const archived = (await agent.callTool({ name: 'notes__archive_note', arguments: { id: 'a2' } })) as CallToolResult;
+    assert.equal(text(archived), 'archived note a2');
+  });
+
   test('a session cannot be used with another principal\'s token, and /mcp needs a token', async () => {
     const anonymous = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
     assert.equal(anonymous.status, 401);
@@ -285,5 +327,89 @@ servers:
     const sid = (agent.transport as StreamableHTTPClientTransport).sessionId!;
     const other = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${stack.tokens['alice@example.com']}`, 'mcp-session-id': sid, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
     assert.equal(other.status, 403);
+  });
+});
+
+/** A stack whose `/mcp` and stdio gateways hold calls 1 s and answer repeats for 2 s after an action settles. */
+function shortWindowStack(env: Record<string, string> = {}) {
+  const s = { stack: null as unknown as TestStack, stdioConfig: '', clients: [] as Client[] };
+  const config = (effectsFile: string) => `hold: 1s\nrepeat_window: 2s\nservers:\n  notes: ${notesServer(effectsFile)}\n`;
+  before(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'interlock-mcp-window-'));
+    s.stack = await startStack({ policy: POLICY, env, mcp: config(path.join(dir, 'api-effects.jsonl')) });
+    s.stdioConfig = path.join(dir, 'stdio-mcp.yaml');
+    writeFileSync(s.stdioConfig, config(path.join(dir, 'stdio-effects.jsonl')));
+  });
+  after(async () => {
+    for (const c of s.clients) await c.close().catch(() => {});
+    await s.stack?.stop();
+  });
+  return s;
+}
+
+describe('the MCP gateway once repeat_window has passed', () => {
+  const s = shortWindowStack();
+
+  /** Settles the call's action by a denial, then shows that only once repeat_window has passed the same call is a new action. */
+  async function repeatWindowEnds(agent: Client, tool: string, args: Record<string, unknown>) {
+    const first = (await agent.callTool({ name: tool, arguments: args })) as CallToolResult;
+    const id = actionIdIn(first);
+    assert.ok(id, text(first));
+    const denied = await s.stack.call('alice@example.com', 'POST', `/v1/actions/${id}/decisions`, { decision: 'deny', comment: 'not now' });
+    assert.equal(denied.status, 200, JSON.stringify(denied.body));
+    const settled = await s.stack.until(BOT, id!, (a) => a.status === 'denied');
+    const within = (await agent.callTool({ name: tool, arguments: args })) as CallToolResult;
+    assert.equal(within.isError, true);
+    assert.equal(actionIdIn(within), id, `within the window the same call answers the denied action: ${text(within)}`);
+    // repeat_window is 2 s: the one real wait here, as short as the window it tests.
+    const windowEnds = Date.parse(settled.updatedAt) + 2000 + 100;
+    await new Promise((r) => setTimeout(r, Math.max(0, windowEnds - Date.now())));
+    const after = (await agent.callTool({ name: tool, arguments: args })) as CallToolResult;
+    const next = actionIdIn(after);
+    assert.ok(next && next !== id, `past the window the same call is a new action: ${text(after)}`);
+    assert.notEqual(after.isError, true, 'and it is pending, not an error');
+    const repeat = (await agent.callTool({ name: tool, arguments: args })) as CallToolResult;
+    assert.equal(actionIdIn(repeat), next, 'its repeats map to that new action, not a third one');
+  }
+
+  test('at /mcp: a call repeated after repeat_window is a new action', async () => {
+    await repeatWindowEnds(await connectHttp(s.stack, BOT, s.clients), 'write_note', { id: 'rw-http', text: 'window' });
+  });
+
+  test('over stdio: a call repeated after repeat_window is a new action', async () => {
+    await repeatWindowEnds(await connectStdio(s.stack, BOT, s.stdioConfig, s.clients), 'write_note', { id: 'rw-stdio', text: 'window' });
+  });
+});
+
+describe('the MCP gateway under INTERLOCK_START_LIMIT', () => {
+  const s = shortWindowStack({ INTERLOCK_START_LIMIT: '3' });
+
+  test('held calls take from the principal\'s INTERLOCK_START_LIMIT, at /mcp and over stdio alike; over it the agent is told to retry', async () => {
+    const agent = await connectHttp(s.stack, BOT, s.clients);
+    for (let i = 0; i < 3; i++) {
+      const held = (await agent.callTool({ name: 'write_note', arguments: { id: `lim${i}`, text: 'x' } })) as CallToolResult;
+      assert.ok(actionIdIn(held), text(held));
+    }
+    const mine = async () => (await s.stack.call(BOT, 'GET', '/v1/actions?limit=50')).body.items.length;
+    assert.equal(await mine(), 3);
+
+    const over = (await agent.callTool({ name: 'write_note', arguments: { id: 'lim3', text: 'x' } })) as CallToolResult;
+    assert.equal(over.isError, true);
+    assert.match(text(over), /more than 3 workflow starts a minute \(INTERLOCK_START_LIMIT\); retry in \d+ s/);
+    assert.match(text(over), /Nothing ran\. Call write_note again with the same arguments/);
+    assert.equal(actionIdIn(over), undefined);
+
+    // The stdio gateway submits through POST /v1/actions: the same budget, the same answer.
+    const viaStdio = await connectStdio(s.stack, BOT, s.stdioConfig, s.clients);
+    const overThere = (await viaStdio.callTool({ name: 'write_note', arguments: { id: 'lim4', text: 'x' } })) as CallToolResult;
+    assert.equal(overThere.isError, true);
+    assert.match(text(overThere), /INTERLOCK_START_LIMIT/);
+    assert.equal(await mine(), 3, 'no action was started over the limit');
+    const rest = await s.stack.call(BOT, 'POST', '/v1/actions', { action: 'mcp.notes.write_note', resource: 'mcp://notes/write_note', params: { id: 'lim5' }, execute: { type: 'none' } });
+    assert.equal(rest.status, 429, 'and POST /v1/actions shares the budget the gateway used');
+    assert.equal((await s.stack.call('alice@example.com', 'POST', '/v1/actions', { action: 'mcp.notes.write_note', resource: 'mcp://notes/write_note', params: { id: 'lim6' }, execute: { type: 'none' } })).status, 202, 'another principal has its own');
+
+    const read = (await agent.callTool({ name: 'read_note', arguments: { id: 'n9' } })) as CallToolResult;
+    assert.equal(text(read), 'note n9: hello', 'an allowed call starts no workflow and is not limited');
   });
 });

@@ -1,6 +1,7 @@
 // A real upstream MCP server for the gateway tests, built with the SDK: a notes store whose every tool run appends
 // one line to an effects file, so a test counts what actually ran. Run as a stdio server (`tsx mcp-upstream.ts FILE`)
 // or served over Streamable HTTP in the test process (`serveNotesOverHttp`), which also checks a bearer credential.
+// `enable_archive` adds the tool `archive_note` and says so with `notifications/tools/list_changed`.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,12 @@ export const NOTES_SCRIPT = fileURLToPath(import.meta.url);
 const object = (properties: Record<string, unknown>) => ({ type: 'object' as const, properties, required: Object.keys(properties) });
 
 export function createNotesServer(effectsFile: string): Server {
-  const server = new Server({ name: 'notes', version: '1.0.0' }, { capabilities: { tools: {} } });
+  const server = new Server({ name: 'notes', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+  let archive = false;
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: [
+      ...(archive ? [{ name: 'archive_note', description: 'Archive a note', inputSchema: object({ id: { type: 'string' } }) }] : []),
+      { name: 'enable_archive', description: 'Adds the archive_note tool', inputSchema: object({}) },
       { name: 'read_note', description: 'Read a note', inputSchema: object({ id: { type: 'string' } }), annotations: { readOnlyHint: true, title: 'Read a note' } },
       { name: 'write_note', description: 'Write a note', inputSchema: object({ id: { type: 'string' }, text: { type: 'string' } }), annotations: { destructiveHint: true } },
       { name: 'purge', description: 'Delete every note', inputSchema: object({}), annotations: { destructiveHint: true } },
@@ -33,6 +37,12 @@ export function createNotesServer(effectsFile: string): Server {
         return { content: [{ type: 'text', text: `wrote note ${args.id}` }] };
       case 'purge':
         return { content: [{ type: 'text', text: 'purged' }] };
+      case 'enable_archive':
+        archive = true;
+        await server.sendToolListChanged();
+        return { content: [{ type: 'text', text: 'archive_note is listed now' }] };
+      case 'archive_note':
+        return { content: [{ type: 'text', text: `archived note ${args.id}` }] };
       default:
         return { content: [{ type: 'text', text: `the disk is on fire (note ${args.id})` }], isError: true };
     }
