@@ -11,7 +11,7 @@ export interface Scenario {
 }
 
 // Add a scenario by adding its module here.
-const SCENARIO_MODULES = ['./policy', './audit', './mcp', './overhead'];
+const SCENARIO_MODULES = ['./policy', './audit', './mcp', './overhead', './decision', './pending', './scale-out'];
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const docFile = process.env.INTERLOCK_BENCH_OUT ? path.join(process.env.INTERLOCK_BENCH_OUT, 'BENCHMARKS.md') : path.join(root, 'docs', 'BENCHMARKS.md');

@@ -21,7 +21,7 @@ export async function batch(run: Runner, tag: string, count: number, concurrency
 const median = (xs: number[]) => pct(xs, 50);
 
 export async function run(opts: { quick: boolean; log: (s: string) => void }): Promise<string> {
-  const sizes = opts.quick ? { warm: 5, sequential: 10, c10: 30, c50: 60 } : { warm: 30, sequential: 100, c10: 300, c50: 1000 };
+  const sizes = opts.quick ? { warm: 5, sequential: 10, c10: 20, c50: 50 } : { warm: 30, sequential: 100, c10: 300, c50: 1000 };
   const world = await startBenchWorld(opts.log);
   try {
     const api = await world.startApi();

@@ -57,6 +57,8 @@ export interface ListFilter {
  */
 export class ActionCore {
   private readonly watches = new Map<string, Watch>();
+  /** Ends every watch's round when the API closes, before its Temporal connection does. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly services: CoreServices, private readonly temporal: Client) {}
 
@@ -191,7 +193,9 @@ export class ActionCore {
     let watch = this.watches.get(id);
     if (!watch) {
       const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
-      w.settled = this.watch(id, w, recorded!.execute.type === 'none').finally(() => this.watches.delete(id));
+      w.settled = this.watch(id, w, recorded!.execute.type === 'none')
+        .catch(() => null)
+        .finally(() => this.watches.delete(id));
       this.watches.set(id, (watch = w));
     }
     watch.waiters++;
@@ -203,6 +207,11 @@ export class ActionCore {
       clearTimeout(timer);
       watch.waiters--;
     }
+  }
+
+  /** Ends the watches: in-flight rounds are cancelled, their waiters answered with the action as it is. */
+  close(): void {
+    this.closing.abort();
   }
 
   /** The action as the trail last recorded it (the projection), or null before its first step is written. */
@@ -222,11 +231,13 @@ export class ActionCore {
     do {
       let action: Action | null;
       try {
-        action = await this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, round);
+        if (this.closing.signal.aborted) return null;
+        action = await this.temporal.withAbortSignal(this.closing.signal, () => this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, round));
       } catch (err) {
         // Closed (the recorded action is final), from before this watch existed, or Temporal unreachable: look, then look again soon.
         this.services.log.debug({ actionId: id, err: String(err), cause: String((err as { cause?: unknown }).cause ?? '') }, 'watch round ended without an answer');
-        action = await this.find(id);
+        if (this.closing.signal.aborted) return null;
+        action = await this.find(id).catch(() => null); // Temporal and the database both gone (shutting down): the watch ends
         if (action && !isSettled(action)) await new Promise((r) => setTimeout(r, 500));
       }
       if (action && isSettled(action)) return action;

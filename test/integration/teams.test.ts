@@ -164,7 +164,10 @@ describe('Teams: approvers decide from an Adaptive Card, with verified clicks an
       assert.equal(chat.body.tenantId, '72f988bf-86f1-41af-91ab-2d7cd011db47');
       assert.equal(chat.body.isGroup, false);
     }
-    const told = connector.callsTo('createActivity', (c) => String(c.conversationId).startsWith('a:1on1-') && String(c.body.text).includes(a.id));
+    // Each 1:1 message follows its conversation's creation: wait for both before reading them.
+    const toPerson = (c: { conversationId?: unknown; body: { text?: unknown } }) => String(c.conversationId).startsWith('a:1on1-') && String(c.body.text).includes(a.id);
+    for (let i = 0; i < 200 && connector.callsTo('createActivity', toPerson).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    const told = connector.callsTo('createActivity', toPerson);
     assert.ok(told.length >= 2 && told.every((c) => /escalated to you \(level 1/.test(c.body.text)), 'each is told, with the tier');
     const res = await click({ id: '29:carol', aadObjectId: AAD.carol }, VERB.approve, post);
     assert.ok(responseText(res).includes('was counted'));
