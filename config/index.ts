@@ -216,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
     startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
-    workerCacheSize: positiveInt(env, 'INTERLOCK_WORKER_CACHE', 500),
+    workerCacheSize: positiveInt(env, 'INTERLOCK_WORKER_CACHE', 100),
     jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),
     sessionSecret: env.INTERLOCK_SESSION_SECRET || undefined,
     oidcClientSecret: env.INTERLOCK_OIDC_CLIENT_SECRET || undefined,
