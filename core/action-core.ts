@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import canonicalize from 'canonicalize';
 import { and, arrayContains, arrayOverlaps, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { ulid } from 'ulid';
@@ -160,8 +160,11 @@ export class ActionCore {
     if (recorded && isTerminal(recorded.status)) return recorded;
     try {
       return await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
-    } catch {
-      return recorded;
+    } catch (err) {
+      // No such workflow: no such action. A workflow that exists but cannot answer yet (a loaded worker, its
+      // first step not written) is not "not found": the caller is told to retry.
+      if (recorded || err instanceof WorkflowNotFoundError || !/^act_[0-9A-Za-z]{1,64}$/.test(id)) return recorded;
+      throw new InterlockError(ErrorCode.unavailable, `action ${id} cannot answer yet; retry shortly`);
     }
   }
 
