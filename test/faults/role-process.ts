@@ -46,7 +46,11 @@ export async function spawnRole(role: Role, env: NodeJS.ProcessEnv, readyWithinM
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 1)));
   const tail = () => `${role} (pid ${child.pid}) said:\n${lines.join('\n')}`;
   const banner = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} printed no banner within ${readyWithinMs} ms; ${tail()}`)), readyWithinMs);
+    // A role that never says it serves is killed: left running, its pipes would keep the test process alive for ever.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${role} printed no banner within ${readyWithinMs} ms; ${tail()}`));
+    }, readyWithinMs);
     onOutput = () => {
       const match = output.match(BANNER[role]);
       if (match) {
