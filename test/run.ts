@@ -11,6 +11,8 @@ import { PROJECT_ROOT } from '../devserver';
 import { startTestEnvironment } from './support/test-environment';
 
 const PGLITE_PASS = ['test/integration/action-flow.test.ts'];
+/** Run alone after the rest: the quick benchmarks load the machine, and timing-sensitive tests beside them would flake. */
+const ALONE_PASS = ['test/bench/bench-quick.test.ts'];
 
 function testFiles(filter: string[]): string[] {
   const found: string[] = [];
@@ -35,6 +37,12 @@ async function main() {
     const files = testFiles(filter);
     // FAULT_QUICK: the fault tests' largest counts shrink here; `npm run test:faults` runs them at the issue's size.
     code = await runNodeTests(files, { ...env, INTERLOCK_TEST_DB: 'postgres', FAULT_QUICK: '1' });
+    const alone = ALONE_PASS.filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
+    if (alone.length) {
+      process.stdout.write('\ntest: the quick benchmarks, alone\n');
+      const aloneCode = await runNodeTests(alone, { ...env, INTERLOCK_TEST_DB: 'postgres' });
+      code = code || aloneCode;
+    }
     const pglite = files.filter((f) => PGLITE_PASS.includes(f));
     if (pglite.length) {
       process.stdout.write('\ntest: the core flow again on embedded PGlite\n');

@@ -27,7 +27,8 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(done.decision.outcome, 'allow');
     assert.equal(done.decision.ruleId, 'reads');
     assert.match(done.decision.policyVersion, /^sha256:[0-9a-f]{64}$/);
-    assert.deepEqual(await audit(a.id), ['action.submitted', 'policy.evaluated', 'action.approved', 'grant.issued']);
+    // The rule's grant lasts 2 s: on a slow machine its lapse may already be recorded too.
+    assert.deepEqual((await audit(a.id)).filter((t: string) => t !== 'grant.expired'), ['action.submitted', 'policy.evaluated', 'action.approved', 'grant.issued']);
   });
 
   test('a policy deny is denied with the rule in the decision; an unmatched action is denied by default', async () => {
