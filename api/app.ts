@@ -118,7 +118,8 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   });
 
   const actions = core ?? new ActionCore(services, temporal);
-  app.addHook('onClose', async () => actions.close());
+  // The core this app made ends its watches with it; a core handed in belongs to the caller.
+  if (!core) app.addHook('onClose', async () => actions.close());
   await app.register(healthRoutes, { services, temporal });
   // One start budget per principal, whichever door starts the workflow.
   const admission = createSubmissionAdmission(services.config);
