@@ -34,8 +34,8 @@ export type CoreServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databa
 const UPDATE_DEADLINE_MS = 15_000;
 /** How long a submission waits for the trail to hold the policy's decision before answering `evaluating` (the workflow runs on). */
 const SUBMIT_DECISION_MS = 10_000;
-/** One round of a process's watch on an action; a watch no waiter needs any more ends with its round. */
-const WATCH_ROUND_SECONDS = 60;
+/** One round of a process's watch on an action (the handler's longest): few of the run's 2,000 Updates; a watch no waiter needs any more ends with its round. */
+const WATCH_ROUND_SECONDS = 300;
 
 /** A process's one watch on an action, and how many of its waiters still want it. */
 interface Watch {
@@ -106,34 +106,32 @@ export class ActionCore {
       }
     }
     const start = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
-        workflowId: input.id,
-        taskQueue: this.services.config.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // An idempotent replay of an open action attaches to it (the same `submitted` update id answers it again).
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: staticSummaryOf(input),
-        staticDetails: staticDetailsOf(input, { self: `${this.services.config.publicUrl}/v1/actions/${input.id}`, temporalUi: temporalUiLink(this.services.config, input.id) }),
-        typedSearchAttributes: [
-          { key: SearchAttributes.action, value: input.submission.action },
-          { key: SearchAttributes.status, value: 'evaluating' },
-          { key: SearchAttributes.requester, value: requester.id },
-          { key: SearchAttributes.environment, value: input.submission.environment },
-          { key: SearchAttributes.risk, value: 'none' },
-        ] as never,
+      workflowId: input.id,
+      taskQueue: this.services.config.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // An idempotent replay of an open action attaches to it (the same `submitted` update id answers it again).
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: staticSummaryOf(input),
+      staticDetails: staticDetailsOf(input, { self: `${this.services.config.publicUrl}/v1/actions/${input.id}`, temporalUi: temporalUiLink(this.services.config, input.id) }),
+      typedSearchAttributes: [
+        { key: SearchAttributes.action, value: input.submission.action },
+        { key: SearchAttributes.status, value: 'evaluating' },
+        { key: SearchAttributes.requester, value: requester.id },
+        { key: SearchAttributes.environment, value: input.submission.environment },
+        { key: SearchAttributes.risk, value: 'none' },
+      ] as never,
     });
     let decided: Action | null = null;
-    let started = false;
     try {
       // Update-with-Start: the start and the `submitted` update in one call, answered once the decision is recorded.
       decided = await this.temporal.withDeadline(Date.now() + SUBMIT_DECISION_MS, () =>
         this.temporal.workflow.executeUpdateWithStart(submittedUpdate, { updateId: 'submitted', startWorkflowOperation: start }),
       );
-      started = true;
     } catch (err) {
       // Started, but not decided in time (a slow worker or policy): the action is `evaluating` and goes on.
       // (When the call ran out before the server answered, the workflow may still have started: it is asked.)
-      started = await start.workflowHandle().then(
+      const started = await start.workflowHandle().then(
         () => true,
         () => this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(input.id).describe()).then(
           () => true,
@@ -147,7 +145,7 @@ export class ActionCore {
       }
     }
     // Counted on the first start only: an idempotent replay is the same submission.
-    if (started && !replayed) this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
+    if (!replayed) this.services.metrics.submissions.inc({ action: policy.labelFor('action', input.submission.action), environment: policy.labelFor('environment', input.submission.environment) });
     // A replay answers the action as it is now (the `submitted` update's answer is from the first request).
     const now = replayed ? await this.find(input.id) : decided;
     return { action: await this.shown(requester, now ?? decided ?? initialAction(input)), replayed };
