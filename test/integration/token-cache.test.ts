@@ -70,6 +70,23 @@ describe('token cache', () => {
     }
   });
 
+  test('revoking again a token whose announcement was lost (revoked in the table, no NOTIFY) still reaches the cache', async () => {
+    const cache = new TokenCache(api);
+    await cache.start();
+    try {
+      const { id, token } = await createToken(other.db, 'svc:etl-bot');
+      assert.equal(await cache.lookup(token), 'svc:etl-bot');
+      // What a crash between the revocation and its announcement left behind.
+      await other.db.update(apiTokens).set({ revokedAt: sql`now()` }).where(eq(apiTokens.id, id));
+      assert.equal(await cache.lookup(token), 'svc:etl-bot', 'nobody told the cache');
+      assert.equal(await revokeToken(other.db, id), null, 'already revoked');
+      await until(() => cache.size === 0, 'the repeated revocation to be announced');
+      assert.equal(await cache.lookup(token), null);
+    } finally {
+      await cache.stop();
+    }
+  });
+
   test('an expired token is not served from memory', async () => {
     const cache = new TokenCache(api);
     await cache.start();
