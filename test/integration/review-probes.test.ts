@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { awaitSettledUpdate } from '../../workflows/messages';
 import { startStack, type TestStack } from '../support/stack';
 
 /**
@@ -15,6 +16,9 @@ rules:
     decision: require_approval
     approvers: {groups: [data-owners], quorum: 1}
     risk: high
+  - id: probe-read
+    when: action == "read.probe"
+    decision: allow
 `;
 
 class Browser {
@@ -91,5 +95,28 @@ describe('review probes', () => {
     for (const a of answers) assert.equal(a.body.status, 'approved', JSON.stringify(a.body));
     // The grant's token is the requester's only, even though every waiter shares one watch.
     for (const [i, a] of answers.entries()) assert.equal(!!a.body.grant?.token, i % 2 === 1, `waiter ${i}: ${JSON.stringify(a.body.grant)}`);
+  });
+
+  test("once a workflow's Updates are used up, a result is 409 saying why, not 500", async () => {
+    // Temporal takes at most 2000 Updates over a workflow's run. A process's watch sends one `awaitSettled` per
+    // 60 s round while anyone waits: 2000 rounds is 33 hours of one waiting client on one API process (less with
+    // more processes). The rounds are sent here back to back on an approved gate-mode action, where each answers
+    // at once, as the API would send them over those hours. (That the watch spends the budget at all is open: see
+    // the review's report; this pins only the answer once it is spent.)
+    const a = await stack.submit('svc:etl-bot', { action: 'read.probe', resource: 'db://probe', environment: 'staging' });
+    const approved = await stack.until('svc:etl-bot', a.id, (x) => x.status === 'approved');
+    const handle = stack.temporal.workflow.getHandle(approved.id);
+    let sent = 0;
+    const lane = async () => {
+      while (sent < 2000) {
+        sent++;
+        await handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: 60 }] }).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    const result = await stack.call('svc:etl-bot', 'POST', `/v1/actions/${approved.id}/result`, { status: 'succeeded', output: 'ran' });
+    // Until the watch stops spending the budget: at least the caller is told why, and no 500 asks it to retry for ever.
+    assert.equal(result.status, 409, JSON.stringify(result.body));
+    assert.match(result.body.error.message, /limit of Updates/);
   });
 });
