@@ -19,6 +19,9 @@ rules:
   - id: probe-read
     when: action == "read.probe"
     decision: allow
+  - id: probe-mcp-read
+    when: action == "mcp.files.read_file"
+    decision: allow
 `;
 
 class Browser {
@@ -106,17 +109,34 @@ describe('review probes', () => {
     const a = await stack.submit('svc:etl-bot', { action: 'read.probe', resource: 'db://probe', environment: 'staging' });
     const approved = await stack.until('svc:etl-bot', a.id, (x) => x.status === 'approved');
     const handle = stack.temporal.workflow.getHandle(approved.id);
-    let sent = 0;
+    let spent = false;
     const lane = async () => {
-      while (sent < 2000) {
-        sent++;
-        await handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: 60 }] }).catch(() => undefined);
+      for (let i = 0; i < 600 && !spent; i++) {
+        const err = await handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: 60 }] }).then(() => null, (e: Error) => e);
+        if (err && /distinct updates/.test(`${err.message} ${(err.cause as Error | undefined)?.message}`)) spent = true;
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));
+    assert.ok(spent, 'Temporal refused an Update for the limit');
     const result = await stack.call('svc:etl-bot', 'POST', `/v1/actions/${approved.id}/result`, { status: 'succeeded', output: 'ran' });
     // Until the watch stops spending the budget: at least the caller is told why, and no 500 asks it to retry for ever.
     assert.equal(result.status, 409, JSON.stringify(result.body));
     assert.match(result.body.error.message, /limit of Updates/);
+  });
+
+  test('a direct MCP call is recorded only as the tool the policy judged', async () => {
+    const call = (mcp: Record<string, unknown>) => ({
+      call: { action: 'mcp.files.read_file', resource: 'mcp://files/read_file', environment: 'staging', params: { path: '/srv/a' }, context: { mcp: { annotations: null, client: 'probe', ...mcp } } },
+      durationMs: 3,
+      isError: false,
+    });
+    const honest = await stack.call('svc:etl-bot', 'POST', '/v1/mcp/calls', call({ server: 'files', tool: 'read_file' }));
+    assert.equal(honest.status, 201, JSON.stringify(honest.body));
+    // The rule judged read_file; the trail must not say that drop_table on another server was allowed by it.
+    const forged = await stack.call('svc:etl-bot', 'POST', '/v1/mcp/calls', call({ server: 'db', tool: 'drop_table' }));
+    assert.equal(forged.status, 422, JSON.stringify(forged.body));
+    assert.equal(forged.body.error.details[0].field, 'call.context.mcp');
+    const events = (await stack.call('dave@example.com', 'GET', '/v1/audit?type=mcp.call')).body.items;
+    assert.deepEqual(events.map((e: any) => [e.data.server, e.data.tool]), [['files', 'read_file']]);
   });
 });
