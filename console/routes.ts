@@ -186,6 +186,8 @@ export async function consoleRoutes(app: FastifyInstance, { services, actions, o
     const id = (req.params as { id: string }).id;
     const body = req.body as { decision?: string; comment?: string };
     const back = (notice: string) => reply.redirect(`/console/actions/${encodeURIComponent(id)}?notice=${encodeURIComponent(notice)}`, 303);
+    // As on the action's page: someone who may not read it learns nothing (the workflow's refusal names its status and approvers).
+    if (!(await readable(req.principal, id))) return html(reply, page(frame(req, 'Not found'), `<p>No action ${id.replace(/[^A-Za-z0-9_]/g, '')} that you may read.</p>`), 404);
     if (body.decision !== 'approve' && body.decision !== 'deny') return back('Choose Approve or Deny.');
     const comment = typeof body.comment === 'string' && body.comment.trim() ? body.comment.trim().slice(0, 2000) : null;
     try {

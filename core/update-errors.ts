@@ -4,6 +4,9 @@ import { Refusal } from '../workflows/messages';
 import { dependencyUnavailable, unavailable } from './dependency-errors';
 import { ErrorCode, InterlockError } from './errors';
 
+/** Temporal's answer once a workflow run has had its maximum of distinct Updates (2000 by default). */
+const UPDATE_BUDGET_SPENT = /limit on the total number of distinct updates/i;
+
 /** The workflow validators' refusals (ApplicationFailure types) as the contract's codes. */
 const REFUSAL_CODES: Record<Refusal, ErrorCode> = {
   [Refusal.notAnApprover]: ErrorCode.notAnApprover,
@@ -40,6 +43,10 @@ export function updateError(err: unknown): InterlockError | null {
   }
   const message = String((err as Error)?.message ?? err);
   if (/already completed|workflow execution.*(completed|closed)/i.test(message)) return null;
+  // Permanent for the workflow's run (a retry never succeeds): the caller is told so, not 500 "retry".
+  if (UPDATE_BUDGET_SPENT.test(`${message} ${String((err as { cause?: Error })?.cause?.message ?? '')}`)) {
+    return new InterlockError(ErrorCode.conflict, "the action's workflow has taken Temporal's limit of Updates for one run and takes no more votes, cancels or results; an operator must close it (Temporal UI) and the requester submit again");
+  }
   const transient = dependencyUnavailable(err);
   if (transient) return transient;
   if (/not found/i.test(message)) return null;

@@ -26,7 +26,7 @@ export interface TokenCacheOptions {
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   private listening = false;
-  /** Bumped by every revocation heard or listen lost: a lookup that began before one is not cached. */
+  /** Bumped by every revocation heard and every listen lost or regained: a lookup that began before one is not cached. */
   private generation = 0;
   private stopListening: (() => Promise<void>) | null = null;
   private readonly ttlMs: number;
@@ -46,7 +46,9 @@ export class TokenCache {
       (tokenId) => this.evict(tokenId),
       (listening) => {
         this.listening = listening;
-        if (!listening) this.clear(); // a revocation may be missed while deaf: forget everything
+        // A revocation may be missed while deaf: forget everything, and keep no lookup that was under way meanwhile
+        // (it may have read a token just before a revocation nobody heard).
+        this.clear();
       },
     );
   }

@@ -114,21 +114,29 @@ export async function findToken(db: Db, id: string): Promise<TokenRecord | null>
  * live token has that id. Effective at once: every request looks its token up. With `audit`, writes `token.revoked`.
  */
 export async function revokeToken(db: Db, id: string, opts: { audit?: AuditWriter; revokedBy?: string } = {}): Promise<TokenRecord | null> {
-  const [row] = await db.update(apiTokens).set({ revokedAt: sql`now()` }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning();
+  // The announcement in the revocation's own transaction: NOTIFY is delivered at its commit, so one is never without the other.
+  const [row] = await db.transaction(async (tx) => {
+    const rows = await tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning();
+    if (rows.length > 0) await announceRevocation(tx, id);
+    return rows;
+  });
   if (!row) {
     // Revoked already: if the event of that revocation was lost (a crash between the writes), it is written now; its id makes a second copy nothing.
     const earlier = await findToken(db, id);
-    if (earlier?.revokedAt) await opts.audit?.append([revokedEvent(earlier, opts.revokedBy)]);
+    if (earlier?.revokedAt) {
+      // Announced again too: a revocation made behind the API's back (or by a version that announced separately) reaches every cache.
+      await announceRevocation(db, id);
+      await opts.audit?.append([revokedEvent(earlier, opts.revokedBy)]);
+    }
     return null;
   }
   const record = recordOf(row);
-  await announceRevocation(db, id);
   await opts.audit?.append([revokedEvent(record, opts.revokedBy)]);
   return record;
 }
 
 /** Tells every process caching tokens (identity/token-cache.ts) to drop this one; delivered after the revocation committed. */
-async function announceRevocation(db: Db, id: string): Promise<void> {
+async function announceRevocation(db: Pick<Db, 'execute'>, id: string): Promise<void> {
   await db.execute(sql`select pg_notify(${TOKEN_REVOKED_CHANNEL}, ${id})`);
 }
 

@@ -32,6 +32,11 @@ export function judgeCall(services: Pick<CoreServices, 'policy'>, actions: Actio
 export async function recordCall(services: Pick<CoreServices, 'audit' | 'policy'>, actions: ActionCore, caller: Principal, call: Submission, outcome: CallOutcome, judgedHere?: Judgement): Promise<Judgement> {
   const mcp = mcpContextOf(call);
   if (!mcp || !call.action.startsWith('mcp.')) throw new InterlockError(ErrorCode.unprocessable, 'an MCP call is the action mcp.<server>.<tool> with context.mcp naming its server and tool', [{ field: 'call.context.mcp', message: 'missing' }]);
+  // The rule was judged on the action's name: the server and tool recorded are that name's, not a second claim beside it.
+  if (call.action !== `mcp.${mcp.server}.${mcp.tool}`) {
+    const message = `context.mcp names ${mcp.server}/${mcp.tool} but the action is ${call.action}; a call of tool T on server S is the action mcp.S.T`;
+    throw new InterlockError(ErrorCode.unprocessable, message, [{ field: 'call.context.mcp', message }]);
+  }
   const judged = judgedHere ?? judgeCall(services, actions, caller, call);
   if (judged.outcome === 'require_approval') throw new InterlockError(ErrorCode.conflict, `rule ${judged.ruleId} requires approval for ${call.action}: submit it as an action, it is not recorded as a direct call`);
   await services.audit.append([{
