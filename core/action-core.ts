@@ -14,12 +14,13 @@ import { isSettled, isTerminal } from '../domain/status';
 import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
-import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, submittedUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
+import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, submittedUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
 import { temporalUiLink } from '../config';
 import { canRead, isAdmin, isAuditor } from './access';
+import { ActionChanges } from './action-watch';
 import { ErrorCode, InterlockError, notFound } from './errors';
 import { redeemGrant } from './grant-redeem';
 import { withGrantFor } from './grant-view';
@@ -34,8 +35,6 @@ export type CoreServices = Pick<Services, 'config' | 'log' | 'metrics' | 'databa
 const UPDATE_DEADLINE_MS = 15_000;
 /** How long a submission waits for the trail to hold the policy's decision before answering `evaluating` (the workflow runs on). */
 const SUBMIT_DECISION_MS = 10_000;
-/** One round of a process's watch on an action (the handler's longest): few of the run's 2,000 Updates; a watch no waiter needs any more ends with its round. */
-const WATCH_ROUND_SECONDS = 300;
 
 /** A process's one watch on an action, and how many of its waiters still want it. */
 interface Watch {
@@ -59,8 +58,11 @@ export class ActionCore {
   private readonly watches = new Map<string, Watch>();
   /** Ends every watch's round when the API closes, before its Temporal connection does. */
   private readonly closing = new AbortController();
+  private readonly changes: ActionChanges;
 
-  constructor(private readonly services: CoreServices, private readonly temporal: Client) {}
+  constructor(private readonly services: CoreServices, private readonly temporal: Client) {
+    this.changes = new ActionChanges(services.database, services.log);
+  }
 
   private get db() {
     return this.services.database.db;
@@ -181,7 +183,7 @@ export class ActionCore {
 
   /**
    * Long poll: returns once the action is settled (terminal, or approved and awaiting a gate-mode caller), or at the
-   * timeout with the action as it is. Blocks on the workflow: this process watches each action once and serves
+   * timeout with the action as it is. This process watches each action once, on its recorded changes, and serves
    * every local waiter from that watch, so waiters never fill the workflow's Update slots that votes need.
    */
   async wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
@@ -191,28 +193,34 @@ export class ActionCore {
     if (!recorded) recorded = await this.get(caller, id); // its first step not written yet: asked of the workflow
     else if (!canRead(caller, recorded)) throw notFound(`action ${id}`);
     if (isSettled(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
-    let watch = this.watches.get(id);
-    if (!watch) {
-      const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
-      w.settled = this.watch(id, w, recorded!.execute.type === 'none')
-        .catch(() => null)
-        .finally(() => this.watches.delete(id));
-      this.watches.set(id, (watch = w));
-    }
-    watch.waiters++;
     let timer: NodeJS.Timeout | undefined;
+    let expired = false;
+    const timedOut = new Promise<null>((r) => (timer = setTimeout(() => ((expired = true), r(null)), Math.max(0, until - Date.now()))));
     try {
-      const settled = await Promise.race([watch.settled, new Promise<null>((r) => (timer = setTimeout(() => r(null), Math.max(0, until - Date.now()))))]);
-      return settled ? this.shown(caller, settled) : this.get(caller, id);
+      for (;;) {
+        let watch = this.watches.get(id);
+        if (!watch) {
+          const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
+          w.settled = this.watch(id, w)
+            .catch(() => null)
+            .finally(() => this.watches.get(id) === w && this.watches.delete(id));
+          this.watches.set(id, (watch = w));
+        }
+        watch.waiters++;
+        const settled = await Promise.race([watch.settled, timedOut]).finally(() => watch.waiters--);
+        if (settled) return this.shown(caller, settled);
+        // Out of time, shutting down, or the watch ended as this waiter joined it: the action as it is, or watch again.
+        if (expired || this.closing.signal.aborted) return this.get(caller, id);
+      }
     } finally {
       clearTimeout(timer);
-      watch.waiters--;
     }
   }
 
   /** Ends the watches: in-flight rounds are cancelled, their waiters answered with the action as it is. */
   close(): void {
     this.closing.abort();
+    void this.changes.close();
   }
 
   /** The action as the trail last recorded it (the projection), or null before its first step is written. */
@@ -222,29 +230,25 @@ export class ActionCore {
   }
 
   /**
-   * Rounds of watching while a waiter wants them; the settled action, or null once nobody waits. An action with an
-   * executor settles only by closing, so its close is awaited (a history long poll: no workflow task, no Update);
-   * a gate-mode action settles at `approved` while its workflow runs on, so it is asked with `awaitSettled`.
+   * Watches while a waiter wants it; the settled action, or null once nobody waits. Wakes on the action's recorded
+   * changes (the projection's NOTIFY, one LISTEN for the process): no Query, no Update, no workflow task, so any
+   * number of waiters cost the workflow nothing and never take the Update slots votes need. A pause without a
+   * notification asks the workflow too, in case its last step could not be recorded.
    */
-  private async watch(id: string, w: Watch, gate: boolean): Promise<Action | null> {
-    const handle = this.temporal.workflow.getHandle(id);
-    const round = () => (gate ? handle.executeUpdate(awaitSettledUpdate, { args: [{ timeoutSeconds: WATCH_ROUND_SECONDS }] }) : (handle.result() as Promise<Action>));
-    do {
-      let action: Action | null;
-      try {
+  private async watch(id: string, w: Watch): Promise<Action | null> {
+    const sub = await this.changes.subscribe(id);
+    try {
+      let why: 'changed' | 'pause' = 'changed';
+      do {
         if (this.closing.signal.aborted) return null;
-        action = await this.temporal.withAbortSignal(this.closing.signal, () => this.temporal.withDeadline(Date.now() + (WATCH_ROUND_SECONDS + 15) * 1000, round));
-      } catch (err) {
-        // Closed (the recorded action is final), from before this watch existed, or Temporal unreachable: look, then look again soon.
-        this.services.log.debug({ actionId: id, err: String(err), cause: String((err as { cause?: unknown }).cause ?? '') }, 'watch round ended without an answer');
-        if (this.closing.signal.aborted) return null;
-        action = await this.find(id).catch(() => null); // Temporal and the database both gone (shutting down): the watch ends
-        if (action && !isSettled(action)) await new Promise((r) => setTimeout(r, 500));
-      }
-      if (action && isSettled(action)) return action;
-      if (!action) return null;
-    } while (w.waiters > 0);
-    return null;
+        const action = why === 'changed' ? await this.recorded(id).catch(() => null) : await this.find(id).catch(() => null);
+        if (action && isSettled(action)) return action;
+        why = await sub.next(60_000, this.closing.signal);
+      } while (w.waiters > 0);
+      return null;
+    } finally {
+      sub.end();
+    }
   }
 
   async list(caller: Principal, f: ListFilter): Promise<{ items: Action[]; nextCursor: string | null }> {

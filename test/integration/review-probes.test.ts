@@ -104,11 +104,9 @@ describe('review probes', () => {
   // in another shape (still a 500 there). Run it on purpose with INTERLOCK_UPDATE_BUDGET_PROBE=1.
   const budgetProbe = process.env.INTERLOCK_UPDATE_BUDGET_PROBE ? {} : { skip: 'set INTERLOCK_UPDATE_BUDGET_PROBE=1: 2,000 Updates, flaky under load' };
   test("once a workflow's Updates are used up, a result is 409 saying why, not 500", budgetProbe, async () => {
-    // Temporal takes at most 2000 Updates over a workflow's run. A process's watch sends one `awaitSettled` per
-    // 60 s round while anyone waits: 2000 rounds is 33 hours of one waiting client on one API process (less with
-    // more processes). The rounds are sent here back to back on an approved gate-mode action, where each answers
-    // at once, as the API would send them over those hours. (That the watch spends the budget at all is open: see
-    // the review's report; this pins only the answer once it is spent.)
+    // Temporal takes at most 2000 Updates over a workflow's run. Waiters no longer spend any (the API's watch wakes
+    // on the projection's NOTIFY); the budget is spent here directly, with the `awaitSettled` Update old API
+    // processes sent, back to back on an approved gate-mode action, to pin the answer once it is spent.
     const a = await stack.submit('svc:etl-bot', { action: 'read.probe', resource: 'db://probe', environment: 'staging' });
     const approved = await stack.until('svc:etl-bot', a.id, (x) => x.status === 'approved');
     const handle = stack.temporal.workflow.getHandle(approved.id);
@@ -122,7 +120,7 @@ describe('review probes', () => {
     await Promise.all(Array.from({ length: 8 }, lane));
     assert.ok(spent, 'Temporal refused an Update for the limit');
     const result = await stack.call('svc:etl-bot', 'POST', `/v1/actions/${approved.id}/result`, { status: 'succeeded', output: 'ran' });
-    // Until the watch stops spending the budget: at least the caller is told why, and no 500 asks it to retry for ever.
+    // The caller is told why, and no 500 asks it to retry for ever.
     assert.equal(result.status, 409, JSON.stringify(result.body));
     assert.match(result.body.error.message, /limit of Updates/);
   });
