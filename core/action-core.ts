@@ -5,10 +5,10 @@ import { and, arrayContains, arrayOverlaps, desc, eq, lt, or, type SQL } from 'd
 import { ulid } from 'ulid';
 import { policyInputFor } from '../activities';
 import { actionAuditEvents } from '../audit';
-import { actions as actionsTable, idempotencyKeys } from '../db/schema';
+import { actions as actionsTable, gatewayClaims, idempotencyKeys } from '../db/schema';
 import type { Action, Submission } from '../domain/action';
 import type { AuditEvent } from '../domain/audit-event';
-import { canonicalIdentity } from '../domain/identity';
+import { canonicalIdentity, sameIdentity } from '../domain/identity';
 import type { Principal } from '../domain/principal';
 import { isSettled, isTerminal } from '../domain/status';
 import { executionPlan, executorFor } from '../executors';
@@ -19,6 +19,7 @@ import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
 import { temporalUiLink } from '../config';
+import { paramsHash } from '../grants';
 import { canRead, isAdmin, isAuditor } from './access';
 import { ActionChanges } from './action-watch';
 import { ErrorCode, InterlockError, notFound } from './errors';
@@ -42,6 +43,20 @@ interface Watch {
   waiters: number;
 }
 
+type WatchKind = 'settled' | 'moved';
+const WATCH_UNTIL: Record<WatchKind, (a: Action) => boolean> = { settled: isSettled, moved: (a) => a.status !== 'pending_approval' && a.status !== 'evaluating' };
+
+/** This process's claim on a gate-mode action for the gateway calls it holds (one per action, shared by them). */
+interface HeldClaim {
+  claimId: string;
+  until: number;
+  /** A local call took the redemption made for the claim: the others wait for its result. */
+  taken: boolean;
+}
+
+/** Added to a held call's wait for its claim's lease, so the lease never ends before the call stops waiting. */
+const CLAIM_MARGIN_MS = 5_000;
+
 export interface ListFilter {
   status?: string;
   action?: string;
@@ -56,6 +71,7 @@ export interface ListFilter {
  */
 export class ActionCore {
   private readonly watches = new Map<string, Watch>();
+  private readonly claims = new Map<string, HeldClaim>();
   /** Ends every watch's round when the API closes, before its Temporal connection does. */
   private readonly closing = new AbortController();
   private readonly changes: ActionChanges;
@@ -186,25 +202,32 @@ export class ActionCore {
    * timeout with the action as it is. This process watches each action once, on its recorded changes, and serves
    * every local waiter from that watch, so waiters never fill the workflow's Update slots that votes need.
    */
-  async wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
+  wait(caller: Principal, id: string, timeoutSeconds: number): Promise<Action> {
+    return this.waitUntil(caller, id, timeoutSeconds, 'settled');
+  }
+
+  /** `wait` for `settled` (terminal, or gate-mode approved), or for `moved` (no longer pending approval: a held call's wait). */
+  private async waitUntil(caller: Principal, id: string, timeoutSeconds: number, kind: WatchKind): Promise<Action> {
+    const done = WATCH_UNTIL[kind];
+    const key = `${kind}:${id}`;
     const until = Date.now() + timeoutSeconds * 1000;
     // Who may wait is read from the recorded action (no Query to the workflow); the watch answers from the workflow.
     let recorded = await this.recorded(id);
     if (!recorded) recorded = await this.get(caller, id); // its first step not written yet: asked of the workflow
     else if (!canRead(caller, recorded)) throw notFound(`action ${id}`);
-    if (isSettled(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
+    if (done(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
     const timedOut = new Promise<null>((r) => (timer = setTimeout(() => ((expired = true), r(null)), Math.max(0, until - Date.now()))));
     try {
       for (;;) {
-        let watch = this.watches.get(id);
+        let watch = this.watches.get(key);
         if (!watch) {
           const w: Watch = { waiters: 0, settled: Promise.resolve(null) };
-          w.settled = this.watch(id, w)
+          w.settled = this.watch(id, w, done)
             .catch(() => null)
-            .finally(() => this.watches.get(id) === w && this.watches.delete(id));
-          this.watches.set(id, (watch = w));
+            .finally(() => this.watches.get(key) === w && this.watches.delete(key));
+          this.watches.set(key, (watch = w));
         }
         watch.waiters++;
         const settled = await Promise.race([watch.settled, timedOut]).finally(() => watch.waiters--);
@@ -235,14 +258,14 @@ export class ActionCore {
    * number of waiters cost the workflow nothing and never take the Update slots votes need. A pause without a
    * notification asks the workflow too, in case its last step could not be recorded.
    */
-  private async watch(id: string, w: Watch): Promise<Action | null> {
+  private async watch(id: string, w: Watch, done: (a: Action) => boolean): Promise<Action | null> {
     const sub = await this.changes.subscribe(id);
     try {
       let why: 'changed' | 'pause' = 'changed';
       do {
         if (this.closing.signal.aborted) return null;
         const action = why === 'changed' ? await this.recorded(id).catch(() => null) : await this.find(id).catch(() => null);
-        if (action && isSettled(action)) return action;
+        if (action && done(action)) return action;
         why = await sub.next(60_000, this.closing.signal);
       } while (w.waiters > 0);
       return null;
@@ -275,9 +298,11 @@ export class ActionCore {
   /** A vote through the workflow's Update (and its validator), from any door; `via` names the door. Counted here, once. */
   async decide(caller: Principal, id: string, decision: 'approve' | 'deny', comment: string | null, via: string, authTime: string | null = null): Promise<Action> { // the channel's name: api, slack, later teams, console
     try {
+      // A gateway call held for this action anywhere: if this vote approves, the approval's step redeems for it.
+      const claim = decision === 'approve' ? await this.liveClaim(id) : null;
       const action = await this.update(id, () =>
         // Its e-mail and Slack id too, so an action recorded on behalf of either spelling still refuses this voter.
-        this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via, authTime }] }),
+        this.temporal.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [{ principal: { id: caller.id, kind: caller.kind, groups: caller.groups, email: caller.email, slack: caller.slack }, decision, comment, via, authTime, ...(claim ? { claim } : {}) }] }),
       );
       this.services.metrics.votes.inc({ via, result: 'accepted' });
       return this.shown(caller, action);
@@ -285,6 +310,48 @@ export class ActionCore {
       this.services.metrics.votes.inc({ via, result: 'refused' });
       throw err;
     }
+  }
+
+  /** The claim a gateway process holds on the action, while its lease runs; null otherwise (or unreadable). */
+  private async liveClaim(id: string): Promise<{ claimId: string; principal: string; paramsHash: string; until: string } | null> {
+    const [row] = await this.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, id)).catch(() => [] as never[]);
+    if (!row || !(Date.parse(row.until) > Date.now())) return null;
+    return { claimId: row.claimId, principal: row.principal, paramsHash: row.paramsHash, until: new Date(row.until).toISOString() };
+  }
+
+  /**
+   * The in-process MCP gateway's hold: waits up to `ms` for the gate-mode action like `wait`, and while it is pending
+   * keeps a claim on it (`grant_claims`, a lease a little longer than the wait) for these `params`, so the vote that
+   * approves it redeems its grant for this process in the approval's own step. `mine` says that the redemption is
+   * this call's to run (once per process: other local calls see it taken, other processes see another claim).
+   * Params other than the action's, someone else's action, or an executed action: no claim, a plain wait.
+   */
+  async holdForApproval(caller: Principal, id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }> {
+    const recorded = await this.recorded(id);
+    const claimable = recorded && recorded.status === 'pending_approval' && recorded.execute.type === 'none' && sameIdentity(recorded.requester, caller.id) && paramsHash(params) === paramsHash(recorded.params ?? {});
+    let held = this.claims.get(id);
+    if (claimable) {
+      const until = Date.now() + ms + CLAIM_MARGIN_MS;
+      if (!held || held.taken) this.claims.set(id, (held = { claimId: `clm_${ulid()}`, until: 0, taken: false }));
+      if (held.until < until) {
+        held.until = until;
+        const row = { actionId: id, claimId: held.claimId, principal: caller.id, paramsHash: paramsHash(params), until: new Date(until).toISOString() };
+        await this.db.insert(gatewayClaims).values(row).onConflictDoUpdate({ target: gatewayClaims.actionId, set: row });
+      }
+    }
+    const action = await this.waitUntil(caller, id, ms / 1000, 'moved');
+    if (!held) return { action, mine: false };
+    let mine = false;
+    if (action.status === 'executing') {
+      const now = await this.recorded(id);
+      mine = !held.taken && !!now?.grant?.claim && now.grant.claim === held.claimId;
+      if (mine) held.taken = true;
+    }
+    if ((action.status !== 'pending_approval' || Date.now() > held.until) && this.claims.get(id) === held) {
+      this.claims.delete(id);
+      await this.db.delete(gatewayClaims).where(and(eq(gatewayClaims.actionId, id), eq(gatewayClaims.claimId, held.claimId))).catch(() => undefined);
+    }
+    return { action, mine };
   }
 
   async cancel(caller: Principal, id: string, reason: string | null): Promise<Action> {

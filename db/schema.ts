@@ -146,6 +146,19 @@ export const grantSigningKeys = pgTable('grant_signing_keys', {
   changedAt: timestamp('changed_at', { withTimezone: true, mode: 'string', precision: 3 }).notNull().defaultNow(),
 });
 
+/**
+ * A gateway call held in an API process for a gate-mode action, ready to run it the moment it is approved: the vote
+ * that reaches quorum carries the claim, and the workflow redeems the grant in the approval's own step for it
+ * (requester and params hash checked again there). `until` is the lease: a claim of a process that died lapses.
+ */
+export const gatewayClaims = pgTable('grant_claims', {
+  actionId: text('action_id').primaryKey(),
+  claimId: text('claim_id').notNull(),
+  principal: text('principal').notNull(),
+  paramsHash: text('params_hash').notNull(),
+  until: timestamp('until', { withTimezone: true, mode: 'string', precision: 3 }).notNull(),
+});
+
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type ActionRow = typeof actions.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;

@@ -86,6 +86,8 @@ export const GrantSchema = Type.Object({
   redeemedAt: Type.Union([Type.String(), Type.Null()]),
   jti: Type.Optional(Type.String()),
   issuedAt: Type.Optional(Type.String()),
+  /** The held gateway call the approving vote redeemed it for (`grant_claims`), when one did. */
+  claim: Type.Optional(Type.String()),
 });
 export type Grant = Static<typeof GrantSchema>;
 

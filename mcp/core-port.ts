@@ -25,6 +25,8 @@ export function corePort(actions: ActionCore, services: Pick<CoreServices, 'audi
     get: (id) => actions.get(caller, id),
     // The core's long poll: it returns as soon as the action settles, so an approval reaches the upstream at once.
     wait: (id, ms) => actions.wait(caller, id, ms / 1000),
+    // Held with a claim: the approving vote redeems for it, so the upstream runs as soon as the vote is recorded.
+    hold: (id, params, ms) => actions.holdForApproval(caller, id, params, ms),
     redeem: (grant, params) => actions.redeemGrant(caller, grant, params),
     report: (id, status, output) => actions.reportResult(caller, id, status, output),
   };

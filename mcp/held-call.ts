@@ -1,5 +1,6 @@
 // A tool call the policy sends for approval: an ordinary gate-mode action. The call is held up to `hold`; once
-// approved, the grant is redeemed (once, by the server: whichever gateway process or repeated call redeems it first
+// approved, the grant is redeemed (once, by the server: in the approving vote's own step for the call that holds a claim
+// on it in the API process, else by whichever gateway process or repeated call redeems it first, which
 // runs the upstream, the others wait for its result) and the upstream is called with exactly the approved arguments.
 import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -83,6 +84,11 @@ async function runApproved(h: HeldCall, a: Action): Promise<CallToolResult | nul
     if (r?.code === 'grant_used') return null;
     return refused(h.tool, `the approval of ${a.id} could not be used (${r?.code ?? 'error'}: ${r?.message ?? (err as Error).message}). The tool did not run.`);
   }
+  return runRedeemed(h, a);
+}
+
+/** The grant is redeemed for this call: the upstream runs once with the approved arguments, and its outcome is reported. */
+async function runRedeemed(h: HeldCall, a: Action): Promise<CallToolResult> {
   let result: CallToolResult;
   try {
     result = await h.runUpstream();
@@ -112,6 +118,12 @@ export async function holdCall(h: HeldCall): Promise<CallToolResult> {
     await h.progress(a.status === 'executing' || a.status === 'approved' ? `${a.id} approved; the tool is running` : `${a.id} waiting for ${a.decision ? 'approval' : 'the policy'}`);
     // Approved but redeemed by another call: a wait would answer at once until it shows `executing`, so look again shortly.
     if (a.status === 'approved') await new Promise((r) => setTimeout(r, Math.min(left, REDEEMED_ELSEWHERE_PAUSE_MS)));
+    if (a.status === 'pending_approval' && h.port.hold) {
+      const held = await h.port.hold(a.id, h.args, Math.min(left, SLICE_MS));
+      if (held.mine) return runRedeemed(h, held.action);
+      a = held.action;
+      continue;
+    }
     a = await h.port.wait(a.id, Math.min(left, SLICE_MS));
   }
 }

@@ -45,6 +45,11 @@ export interface InterlockPort {
   get(id: string): Promise<Action>;
   /** Returns as soon as the action is settled (terminal, or approved for this gate-mode caller), or after `ms` with its state then. */
   wait(id: string, ms: number): Promise<Action>;
+  /**
+   * In process only: waits like `wait` while the action is pending approval, holding a claim so that the approving
+   * vote redeems the grant for this call in its own step; `mine` when the redemption is this call's to run.
+   */
+  hold?(id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }>;
   /** Consumes the grant once, across every process: a second redemption is refused with `grant_used`. */
   redeem(grant: string, params: Record<string, unknown>): Promise<Action>;
   report(id: string, status: 'succeeded' | 'failed', output: unknown): Promise<Action>;

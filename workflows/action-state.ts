@@ -61,6 +61,8 @@ export class ActionState {
   fault: Fault | null = null;
   /** Whether the trail holds the approval: an approval it could not record is no approval. */
   approvalRecorded = false;
+  /** The approving vote redeemed the grant for a held gateway call (`redeemForClaim`): the action is `executing`. */
+  claimRedeemed = false;
   /** Whether the execution runs in a scope a cancel can stop (actions submitted with a plan). */
   executionCancellable = false;
   /** While an execution that can be cancelled runs: cancels its activity (the executor is told and reports). */

@@ -8,7 +8,7 @@ import { evaluatePolicy } from './activities';
 import { awaitApprovals } from './approval';
 import { publicDecision } from './decision-view';
 import { awaitGateResult, runExecution } from './execution';
-import { issueGrant, registerGrantHandler } from './grant';
+import { issueGrant, redeemForClaim, registerGrantHandler } from './grant';
 import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, submittedUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
 import { checkVoter, quorumReached, staleSignIn } from './quorum';
 import { SearchAttributes } from './search-attributes';
@@ -76,7 +76,8 @@ async function story(a: ActionState): Promise<void> {
   }
 
   // Approved: run it, or hand it to the caller (gate mode). Never when the approval could not be recorded.
-  if (a.status === 'approved' && !a.fault) {
+  // (`executing` here only when the approving vote redeemed the grant for a held gateway call.)
+  if ((a.status === 'approved' || (a.status === 'executing' && a.claimRedeemed)) && !a.fault) {
     if (sub.execute.type === 'none') await awaitGateResult(a, a.policy!);
     else await runExecution(a);
   }
@@ -137,6 +138,11 @@ function registerHandlers(a: ActionState): void {
         const approvers = state.approvals.filter((v) => v.decision === 'approve').map((v) => v.principal);
         Object.assign(t, { status: 'approved', reason: breakGlass ? `break-glass self-approval by ${vote.principal.id}` : `approved by ${approvers.join(', ')}` });
         t.events.push({ type: 'action.approved', actor: SYSTEM, data: { by: 'approvers', approvers, breakGlass, reviewRequired: breakGlass } }, ...issueGrant(a, a.policy));
+        const redeemed = redeemForClaim(a, vote.claim);
+        if (redeemed.length > 0) {
+          t.events.push(...redeemed);
+          Object.assign(t, { status: 'executing', reason: `${t.reason}; grant redeemed for the held gateway call; the result is due before ${state.grant!.expiresAt}` });
+        }
       }
       t.notify = () => (state.status === 'pending_approval' ? ['vote'] : ['vote', 'closed']);
       try {
@@ -145,7 +151,7 @@ function registerHandlers(a: ActionState): void {
         state.approvals.splice(state.approvals.indexOf(entry), 1); // not in the trail: not counted (the action closes, failClosed)
         throw err;
       }
-      if (state.status === 'approved') a.approvalRecorded = true;
+      if (state.status === 'approved' || a.claimRedeemed) a.approvalRecorded = true;
       return a.snapshot();
     },
     {

@@ -20,6 +20,8 @@ export const Patch = {
    * first) need no id of their own: only a workflow that took this path can have been redeemed.
    */
   signedGrant: 'signed-grant',
+  /** A vote that reaches quorum redeems the grant for the gateway call that claimed it, in the approval's step. */
+  claimedGrant: 'claimed-grant',
 } as const;
 
 /** Runs the approved operation with the executor its `execute.type` names, and records what it answered. */

@@ -3,7 +3,7 @@ import type { PolicyDecision } from '../domain/decision';
 import { sameIdentity } from '../domain/identity';
 import type { ActionState, EventSpec } from './action-state';
 import { DEFAULT_GRANT_SECONDS, Patch } from './execution';
-import { redeemGrantUpdate, Refusal } from './messages';
+import { redeemGrantUpdate, Refusal, type GrantClaim } from './messages';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
@@ -21,6 +21,27 @@ export function issueGrant(a: ActionState, p: PolicyDecision | null): EventSpec[
   a.action.grant = { jti, issuedAt, expiresAt, redeemedAt: null };
   a.action.grantExpiresAt = expiresAt;
   return [{ type: 'grant.issued', actor: 'interlock', data: { jti, issuedAt, expiresAt } }];
+}
+
+/**
+ * At a gate-mode approval: when a live claim of the requester's came with the vote, the grant is redeemed for it in
+ * the same step (`grant.redeemed`, `execution.started`), so the held call runs the moment the vote is recorded,
+ * without a redemption of its own. Nothing (the action is plain `approved`) when the claim is absent, someone
+ * else's, lapsed, or from a history recorded before claims.
+ */
+export function redeemForClaim(a: ActionState, claim: GrantClaim | null | undefined): EventSpec[] {
+  const grant = a.action.grant;
+  if (!claim || !grant || a.input.submission.execute.type !== 'none') return [];
+  if (!sameIdentity(claim.principal, a.input.requester.id) || !(Date.parse(claim.until) > Date.now()) || grantWindowClosed(a)) return [];
+  if (!patched(Patch.claimedGrant)) return [];
+  const redeemedAt = a.now();
+  grant.redeemedAt = redeemedAt;
+  grant.claim = claim.claimId;
+  a.claimRedeemed = true;
+  return [
+    { type: 'grant.redeemed', actor: claim.principal, data: { jti: grant.jti, paramsHash: claim.paramsHash, redeemedAt, expiresAt: grant.expiresAt, claim: claim.claimId } },
+    { type: 'execution.started', actor: claim.principal, data: { executor: 'none', mode: 'gate', jti: grant.jti } },
+  ];
 }
 
 /** Whether the grant's window has closed (workflow time). */

@@ -43,6 +43,21 @@ export interface DecideInput {
   via: string;
   /** ISO time the voter signed in to the IdP (an OIDC token's or console session's `auth_time`); step-up rules need it. */
   authTime?: string | null;
+  /**
+   * A gateway call held for this gate-mode action in some API process, read from `grant_claims` by the API that
+   * sends the vote: if this vote approves, the grant is redeemed for it in the approval's own step.
+   */
+  claim?: GrantClaim | null;
+}
+
+export interface GrantClaim {
+  claimId: string;
+  /** Who holds the call: only the requester's claim counts. */
+  principal: string;
+  /** `sha256:` of the canonical params the call will send (the API checked them against the action's). */
+  paramsHash: string;
+  /** ISO end of the lease: a claim of a process that stopped holding lapses. */
+  until: string;
 }
 
 export interface CancelInput {

@@ -10,6 +10,9 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import { PROJECT_ROOT } from '../../devserver';
 import { effects, NOTES_SCRIPT, serveNotesOverHttp } from '../support/mcp-upstream';
 import { startStack, type TestStack } from '../support/stack';
+import { eq } from 'drizzle-orm';
+import { gatewayClaims } from '../../db/schema';
+import { paramsHash } from '../../grants';
 
 const POLICY = `version: 1
 defaults: {decision: deny, timeout: 1h}
@@ -209,8 +212,20 @@ servers:
     assert.equal(ran('write_note', 'h1'), 1);
     const done = await stack.until(BOT, action.id, (a) => a.status === 'succeeded');
     assert.equal(done.grant.redeemedAt !== null, true, 'the grant was redeemed before the upstream ran');
-    const types = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items.map((e: any) => e.type);
+    const events = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items;
+    const types = events.map((e: any) => e.type);
     for (const t of ['action.submitted', 'approval.decision', 'action.approved', 'grant.issued', 'grant.redeemed', 'execution.succeeded']) assert.ok(types.includes(t), `${t} in ${types}`);
+    // The held call claimed the action: the approving vote redeemed the grant for it in the approval's own step
+    // (one write, one time), bound to the arguments' hash; the claim's lease is gone once it ran.
+    const redeemed = events.find((e: any) => e.type === 'grant.redeemed');
+    assert.match(redeemed.data.claim, /^clm_/);
+    assert.equal(redeemed.actor, BOT);
+    assert.equal(redeemed.data.paramsHash, paramsHash({ id: 'h1', text: 'held' }));
+    const approvedAt = events.find((e: any) => e.type === 'action.approved').at;
+    assert.equal(redeemed.at, approvedAt, 'redeemed in the step that approved it');
+    assert.deepEqual(types.slice(types.indexOf('action.approved')), ['action.approved', 'grant.issued', 'grant.redeemed', 'execution.started', 'execution.succeeded']);
+    const claims = await stack.services.database.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, action.id));
+    assert.deepEqual(claims, [], 'the claim was removed once the call ran');
 
     const again = (await agent.callTool({ name: 'notes__write_note', arguments: { text: 'held', id: 'h1' } })) as CallToolResult;
     assert.equal(text(again), 'wrote note h1', 'a repeat (keys in another order) returns the kept result');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle, workflowSinks } from '../../worker';
-import { cancelUpdate, getActionQuery, redeemGrantUpdate, Refusal, reportResultUpdate } from '../../workflows/messages';
+import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, Refusal, reportResultUpdate } from '../../workflows/messages';
 import { decision, gate, human, notifiedOf, refused, requester, suiteTestbed, until, vote, withWorker, workflowInput } from '../support/workflow-env';
 
 const alice = human('alice@example.com', ['data-owners']);
@@ -69,6 +69,37 @@ describe('a gate-mode grant', () => {
       assert.deepEqual(types.slice(types.indexOf('grant.issued')), ['grant.issued', 'grant.redeemed', 'execution.started', 'execution.succeeded']);
       assert.deepEqual(run.events().find((e) => e.type === 'grant.redeemed')!.data.paramsHash, HASH);
       await replays(h as never);
+    });
+  });
+
+  test("a held gateway call's claim: the approving vote redeems for it in the approval's step; a lapsed or foreign claim does not", T, async () => {
+    await withWorker(bed.env, () => ({}), async (run) => {
+      const claimVote = (h: any, claim: Record<string, string>) => h.executeUpdate(decideUpdate, { args: [{ principal: alice, decision: 'approve', via: 'api', claim }] });
+      // Workflow time here is the skipping server's (earlier tests moved it on): a lease far in the future is live.
+      const live = (principal = requester.id, until = '2999-01-01T00:00:00.000Z') => ({ claimId: 'clm_1', principal, paramsHash: HASH, until });
+
+      const h = await run.start(workflowInput({ decision: decision({ grantSeconds: 600 }) }));
+      await notifiedOf(run, 'requested');
+      const answered = await claimVote(h, live());
+      assert.equal(answered.status, 'executing', 'approved and redeemed in one vote');
+      assert.equal(answered.grant.claim, 'clm_1');
+      const step = run.steps.find((s) => s.events.some((e) => e.type === 'action.approved'))!;
+      assert.deepEqual(step.events.map((e) => e.type), ['approval.decision', 'action.approved', 'grant.issued', 'grant.redeemed', 'execution.started'], 'one step');
+      assert.equal(step.events.find((e) => e.type === 'grant.redeemed')!.data.paramsHash, HASH);
+      await refused(redeem(h, answered.grant.jti), Refusal.grantUsed);
+      const done = await h.executeUpdate(reportResultUpdate, { args: [{ principal: requester.id, status: 'succeeded', output: 'ran' }] });
+      assert.equal(done.status, 'succeeded');
+      assert.equal((await h.result()).status, 'succeeded');
+      await replays(h as never);
+
+      for (const claim of [live(alice.id), live(requester.id, '2000-01-01T00:00:00.000Z')]) {
+        const other = await run.start(workflowInput({ decision: decision({ grantSeconds: 600 }) }));
+        await until(async () => (await other.query(getActionQuery)).status === 'pending_approval', 'pending');
+        const plain = await claimVote(other, claim);
+        assert.equal(plain.status, 'approved', `not redeemed for ${JSON.stringify(claim)}`);
+        assert.equal(plain.grant.redeemedAt, null);
+        await other.executeUpdate(cancelUpdate, { args: [{ principal: requester.id, isAdmin: false }] });
+      }
     });
   });
 
