@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { sql } from 'drizzle-orm';
 import { PROJECT_ROOT } from '../devserver';
 import { effects, NOTES_SCRIPT } from '../test/support/mcp-upstream';
 import { startStack, type TestStack } from '../test/support/stack';
@@ -76,6 +77,8 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     opts.log(`mcp: ${votes} held calls approved by one vote each`);
     const delays: number[] = [];
     const stages = { approved: [] as number[], redeemed: [] as number[], called: [] as number[] };
+    const afterAnswer: number[] = [];
+    let claimed = 0;
     for (let i = 0; i < votes; i++) {
       const id = `v${i}-${Date.now()}`;
       const held = viaApi.callTool({ name: 'write_note', arguments: { id, text: 'bench' } }, undefined, { timeout: 60_000 });
@@ -87,16 +90,24 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
         action = list.body.items.find((a: any) => a.params.id === id);
         if (!action) await new Promise((r) => setTimeout(r, 20));
       }
+      // As an approver would, once the request is out: the held call has claimed its action by then.
+      while (((await stack.services.database.db.execute(sql`select 1 from grant_claims where action_id = ${action.id}`)) as unknown as { rows: unknown[] }).rows.length === 0) {
+        if (Date.now() > give) throw new Error(`the held call ${id} never claimed ${action.id}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       const voted = Date.now();
       const res = await stack.call('alice@example.com', 'POST', `/v1/actions/${action.id}/decisions`, { decision: 'approve' });
       if (res.status !== 200) throw new Error(`vote refused: ${JSON.stringify(res.body)}`);
+      const answered = Date.now();
       await held;
       const ranAt = effects(effectsFile).find((e) => e.tool === 'write_note' && e.args.id === id)?.at;
       if (ranAt === undefined) throw new Error(`${id} never reached the upstream`);
       delays.push(ranAt - voted);
+      afterAnswer.push(ranAt - answered);
       // Where the time went, from the trail's own timestamps: the workflow's approval, then the grant's redemption.
       const trail = (await stack.call('dave@example.com', 'GET', `/v1/actions/${action.id}/audit`)).body.items as Array<{ type: string; at: string }>;
       const at = (type: string) => Date.parse(trail.find((e) => e.type === type)?.at ?? '');
+      if ((trail.find((e) => e.type === 'grant.redeemed') as { data?: { claim?: string } } | undefined)?.data?.claim) claimed++;
       stages.approved.push(at('action.approved') - voted);
       stages.redeemed.push(at('grant.redeemed') - at('action.approved'));
       stages.called.push(ranAt - at('grant.redeemed'));
@@ -107,7 +118,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const addedStdio = pct(s, 50) - pct(d, 50);
     const row = (label: string, xs: number[]) => `| ${label} | ${xs.length} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 90))} | ${ms(pct(xs, 99))} |`;
     return [
-      'An allowed `tools/call` (policy evaluated, the call forwarded, one `mcp.call` audit event written before the answer) against the same stdio upstream called directly; and a call held for approval, from the moment the approving vote is sent to the moment the upstream starts running it (the upstream stamps it; one machine clock, ms resolution). The `/mcp` gateway waits on `ActionCore.wait` in process; the stdio gateway on `GET /v1/actions/{id}/wait`; both return when the action settles, as fast as the core wait notices it.',
+      'An allowed `tools/call` (policy evaluated, the call forwarded, one `mcp.call` audit event written before the answer) against the same stdio upstream called directly; and a call held for approval, from the moment the approving vote is sent to the moment the upstream starts running it (the upstream stamps it; one machine clock, ms resolution). The `/mcp` gateway holds the call in process with a claim on its action (`grant_claims`), and the vote that approves it redeems the grant for that claim in the approving step, so the call runs once the vote is recorded; the vote is sent once the claim is written, as a person would vote once the request is out. The stdio gateway waits on `GET /v1/actions/{id}/wait` (woken by the projection NOTIFY) and then redeems over REST.',
       '',
       `Load average at the end (1 / 5 / 15 min): ${load} on ${os.cpus().length} cores; on a shared machine the figures move with it.`,
       '',
@@ -123,8 +134,10 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       `| added by \`interlock mcp\` (stdio), p50 | ${ms(addedStdio)} ms | < ${TARGETS.allowedP50Ms} ms | ${addedStdio < TARGETS.allowedP50Ms ? 'yes' : '**no**'} |`,
       `| approving vote to upstream call (\`/mcp\`), p50 over ${delays.length} | ${ms(pct(delays, 50))} ms | | |`,
       `| approving vote to upstream call (\`/mcp\`), p99 over ${delays.length} | ${ms(pct(delays, 99))} ms | < ${TARGETS.voteP99Ms} ms | ${pct(delays, 99) < TARGETS.voteP99Ms ? 'yes' : '**no**'} |`,
+      `| the vote's answer to upstream call, p50 / p99 | ${ms(pct(afterAnswer, 50))} / ${ms(pct(afterAnswer, 99))} ms | | |`,
+      `| redeemed for the held call's claim in the approving step | ${claimed} of ${delays.length} | | |`,
       '',
-      `Where the vote-to-call time goes (p50, from the audit trail's timestamps): vote sent to \`action.approved\` ${ms(pct(stages.approved, 50))} ms (the workflow takes the vote, reaches quorum, records); \`action.approved\` to \`grant.redeemed\` ${ms(pct(stages.redeemed, 50))} ms (the gateway notices it and sends the redeem Update); \`grant.redeemed\` to the upstream running ${ms(pct(stages.called, 50))} ms (the redemption recorded and answered, then the call).`,
+      `Where the vote-to-call time goes (p50, from the audit trail's timestamps, ms resolution): vote sent to \`action.approved\` ${ms(pct(stages.approved, 50))} ms (the API reads the claim, the workflow takes the vote, reaches quorum); \`action.approved\` to \`grant.redeemed\` ${ms(pct(stages.redeemed, 50))} ms (0 when both are in one step); \`grant.redeemed\` to the upstream running ${ms(pct(stages.called, 50))} ms (the step committed, its NOTIFY wakes the held call, which calls the upstream).`,
     ].join('\n');
   } finally {
     for (const c of clients) await c.close().catch(() => {});

@@ -1,5 +1,5 @@
 // Traces: one OpenTelemetry provider per process, exporting by OTLP when the standard OTEL_* variables ask for it.
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
@@ -68,8 +68,9 @@ export function endHttpSpan(span: Span, statusCode: number): void {
 
 export { context as traceContext };
 
-/** The workflow interceptor module every bundle includes, so histories look the same with tracing on or off. */
-export const WORKFLOW_TRACING_MODULE = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/** The workflow interceptor module every bundle includes (histories look the same with tracing on or off): */
+/** OpenTelemetry's workflow interceptors, engaged only for workflows started with a trace context (workflows/tracing-interceptors.ts). */
+export const WORKFLOW_TRACING_MODULE = fileURLToPath(new URL('../workflows/tracing-interceptors.ts', import.meta.url));
 
 /** For every Temporal client: starts and Updates carry the caller's trace context into the workflow. */
 export function tracingClientInterceptors() {

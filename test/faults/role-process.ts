@@ -29,7 +29,9 @@ const BANNER: Record<Role, RegExp> = {
 
 /** Starts a role and resolves once its banner line says it serves (or rejects with its output when it exits first). */
 export async function spawnRole(role: Role, env: NodeJS.ProcessEnv, readyWithinMs = 60_000, args: string[] = []): Promise<RoleProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'interlock.js'), role, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // ROLE_NODE_ARGS: node flags for the role (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a bench's time goes).
+  const nodeArgs = process.env.ROLE_NODE_ARGS ? process.env.ROLE_NODE_ARGS.split(' ').filter(Boolean) : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(PROJECT_ROOT, 'bin', 'interlock.js'), role, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let output = '';
   let onOutput = () => {};
