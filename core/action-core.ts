@@ -15,6 +15,7 @@ import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
 import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, submittedUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
+import { GENERATION as WORKFLOW_GENERATION } from '../workflows/generation';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
@@ -108,6 +109,7 @@ export class ActionCore {
     if (problems.length > 0) throw new InterlockError(ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
     input.decision = decision; // decided once, here; the workflow records it as policy.evaluated
     input.notify = !!(this.services.config.slack || this.services.config.teams);
+    input.generation = WORKFLOW_GENERATION; // every change so far in, without a patch marker each (workflows/generation.ts)
 
     let replayed = false;
     if (idempotencyKey !== undefined) {

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, log, patched, setCurrentDetails, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, setCurrentDetails, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActionChange } from '../activities/notify';
 import type { Action } from '../domain/action';
 import type { AuditEventType, NewAuditEvent } from '../domain/audit-event';
@@ -9,6 +9,7 @@ import { initialAction } from './initial-action';
 import type { ActionWorkflowInput } from './messages';
 import { SearchAttributes } from './search-attributes';
 import { currentDetailsOf } from './story';
+import { includes } from './generation';
 
 /**
  * patched() id: workflows from here on write their audit steps as local activities, and every step one activation
@@ -89,7 +90,7 @@ export class ActionState {
   closed = false;
 
   constructor(readonly input: ActionWorkflowInput) {
-    this.slim = patched(LOCAL_AUDIT_STEPS);
+    this.slim = includes(input, LOCAL_AUDIT_STEPS);
     this.action = initialAction(input);
     this.published = this.snapshot();
     this.describe();

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Action } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import { sameIdentity } from '../domain/identity';
@@ -12,9 +12,10 @@ import { issueGrant, redeemForClaim, registerGrantHandler } from './grant';
 import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, submittedUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
 import { checkVoter, quorumReached, staleSignIn } from './quorum';
 import { SearchAttributes } from './search-attributes';
+import { includes } from './generation';
 
 /** The policy decided at submission and came in the input; histories before this change asked the `evaluatePolicy` activity. */
-const POLICY_DECIDED_AT_SUBMISSION = 'policy-decided-at-submission';
+export const POLICY_DECIDED_AT_SUBMISSION = 'policy-decided-at-submission';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
@@ -48,7 +49,7 @@ async function story(a: ActionState): Promise<void> {
   if (!a.slim) await submitted;
 
   // Decided once, by policy (fail closed when it cannot). A cancel may arrive at any point before approval.
-  const given = a.slim && input.decision && patched(POLICY_DECIDED_AT_SUBMISSION) ? input.decision : null;
+  const given = a.slim && input.decision && includes(input, POLICY_DECIDED_AT_SUBMISSION) ? input.decision : null;
   if (a.status === 'evaluating') a.policy = given ?? (await policyDecision(a));
   const policy = a.policy;
   if (a.status === 'evaluating' && !policy) {
@@ -86,7 +87,7 @@ async function story(a: ActionState): Promise<void> {
 
 async function policyDecision(a: ActionState): Promise<PolicyDecision | null> {
   const { input } = a;
-  if (input.decision && patched(POLICY_DECIDED_AT_SUBMISSION)) return input.decision;
+  if (input.decision && includes(input, POLICY_DECIDED_AT_SUBMISSION)) return input.decision;
   try {
     return await evaluatePolicy.executeWithOptions({ summary: 'evaluate policy' }, [{ id: input.id, submission: input.submission, requester: input.requester, submittedAt: input.submittedAt }]);
   } catch (err) {

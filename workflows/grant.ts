@@ -1,9 +1,10 @@
-import { ApplicationFailure, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler, uuid4 } from '@temporalio/workflow';
 import type { PolicyDecision } from '../domain/decision';
 import { sameIdentity } from '../domain/identity';
 import type { ActionState, EventSpec } from './action-state';
 import { DEFAULT_GRANT_SECONDS, Patch } from './execution';
 import { redeemGrantUpdate, Refusal, type GrantClaim } from './messages';
+import { includes } from './generation';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
@@ -14,7 +15,7 @@ const refuse = (type: string, message: string) => ApplicationFailure.create({ ty
  * Nothing for an executed action, or in a history recorded before grants were signed.
  */
 export function issueGrant(a: ActionState, p: PolicyDecision | null): EventSpec[] {
-  if (a.input.submission.execute.type !== 'none' || !patched(Patch.signedGrant)) return [];
+  if (a.input.submission.execute.type !== 'none' || !includes(a.input, Patch.signedGrant)) return [];
   const issuedAt = a.now();
   const expiresAt = new Date(Date.parse(issuedAt) + (p?.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000).toISOString();
   const jti = uuid4();
@@ -33,7 +34,7 @@ export function redeemForClaim(a: ActionState, claim: GrantClaim | null | undefi
   const grant = a.action.grant;
   if (!claim || !grant || a.input.submission.execute.type !== 'none') return [];
   if (!sameIdentity(claim.principal, a.input.requester.id) || !(Date.parse(claim.until) > Date.now()) || grantWindowClosed(a)) return [];
-  if (!patched(Patch.claimedGrant)) return [];
+  if (!includes(a.input, Patch.claimedGrant)) return [];
   const redeemedAt = a.now();
   grant.redeemedAt = redeemedAt;
   grant.claim = claim.claimId;

@@ -27,6 +27,8 @@ export interface ActionWorkflowInput {
   execution?: ExecutionPlan;
   /** Whether any channel (Slack, Teams) was configured at submission; false: no notification activity runs. Absent in older histories: notify. */
   notify?: boolean;
+  /** The workflow code generation it was submitted as (workflows/generation.ts); absent in older histories. */
+  generation?: number;
 }
 
 /** The settle watch's argument: how long the handler waits before answering with the action as it is. */

@@ -20,8 +20,10 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * execution plan (heartbeat, per-target timeout and retry), the postgres executor, cancel while executing.
  * v4: audit steps as local activities, coalesced per activation (local-audit-steps); Update-with-Start
  * (`submitted`) and the `awaitSettled` watch of /wait; no notification activity without a channel.
+ * v5: workflow generation 5 (workflows/generation.ts: every patch above in without its marker); /wait sends no
+ * Update (it wakes on the projection's NOTIFY); a held gateway call's claim redeemed by the approving vote.
  */
-const GENERATION = 'v4';
+const GENERATION = 'v5';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 async function main() {
@@ -112,6 +114,19 @@ async function main() {
       const { grant } = await stack.until(bot, id, (x) => x.status === 'approved' && x.grant?.token);
       await stack.call(bot, 'POST', '/v1/grants/redeem', { grant: grant.token, params: { table: 't' } });
       await stack.call(bot, 'POST', `/v1/actions/${id}/result`, { status: 'succeeded', output: { rows: 1 } });
+      await settle(id);
+      return id;
+    },
+    // A held gateway call's claim (as /mcp writes it): the approving vote redeems for it in the approval's step.
+    'approved-gate-claimed-by-held-call': async () => {
+      const id = await pending({ action: 'db.export', resource: 'r', params: { table: 'c' } });
+      const { gatewayClaims } = await import('../../db/schema');
+      const { paramsHash } = await import('../../grants');
+      await stack.services.database.db.insert(gatewayClaims).values({ actionId: id, claimId: 'clm_recorded', principal: bot, paramsHash: paramsHash({ table: 'c' }), until: new Date(Date.now() + 60_000).toISOString() });
+      await vote('bob@example.com', id);
+      await vote('erin@example.com', id);
+      await stack.until(bot, id, (x) => x.status === 'executing');
+      await stack.call(bot, 'POST', `/v1/actions/${id}/result`, { status: 'succeeded', output: { rows: 2 } });
       await settle(id);
       return id;
     },
