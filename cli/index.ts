@@ -1,16 +1,7 @@
 // The command line (`npx interlock`): one file per command, run against the API (the database for tokens, audit and policy replay).
 import { ApiCallError } from './api-client';
 import { UsageError } from './args';
-import { auditCommand } from './audit';
-import { decideCommand, getCommand } from './decide';
 import { processIo, type CliIo } from './io';
-import { roleCommand } from './processes';
-import { policyCommand } from './policy';
-import { grantCommand } from './grant';
-import { mcpCommand } from './mcp';
-import { execCommand, submitCommand } from './submit';
-import { temporalCommand } from './temporal';
-import { tokenCommand } from './token';
 
 const USAGE = `usage: interlock <command>
   token create <principal-id> [--expires 30d] print a new API token (only its hash is stored)
@@ -29,34 +20,34 @@ const USAGE = `usage: interlock <command>
   api | worker [--metrics-port N]         run one role until SIGINT/SIGTERM (needs TEMPORAL_ADDRESS and DATABASE_URL); the worker serves /metrics on N
 environment: INTERLOCK_URL (default http://127.0.0.1:3000), INTERLOCK_TOKEN`;
 
-/** Runs one CLI command; returns the exit code. Every failure is one line on stderr. */
+/** Runs one CLI command (its module loaded only then: a worker does not load the MCP gateway); returns the exit code. Every failure is one line on stderr. */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'token':
-        return await tokenCommand(rest, io);
+        return await (await import('./token')).tokenCommand(rest, io);
       case 'submit':
-        return await submitCommand(rest, io);
+        return await (await import('./submit')).submitCommand(rest, io);
       case 'exec':
-        return await execCommand(rest, io);
+        return await (await import('./submit')).execCommand(rest, io);
       case 'decide':
-        return await decideCommand(rest, io);
+        return await (await import('./decide')).decideCommand(rest, io);
       case 'grant':
-        return await grantCommand(rest, io);
+        return await (await import('./grant')).grantCommand(rest, io);
       case 'get':
-        return await getCommand(rest, io);
+        return await (await import('./decide')).getCommand(rest, io);
       case 'policy':
-        return await policyCommand(rest, io);
+        return await (await import('./policy')).policyCommand(rest, io);
       case 'audit':
-        return await auditCommand(rest, io);
+        return await (await import('./audit')).auditCommand(rest, io);
       case 'mcp':
-        return await mcpCommand(rest, io);
+        return await (await import('./mcp')).mcpCommand(rest, io);
       case 'temporal':
-        return await temporalCommand(rest, io);
+        return await (await import('./temporal')).temporalCommand(rest, io);
       case 'api':
       case 'worker':
-        return await roleCommand(command, rest, io);
+        return await (await import('./processes')).roleCommand(command, rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -73,4 +64,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 /** Exported for its tests; every other caller goes through runCli. */
-export { policyCommand };
+export async function policyCommand(argv: string[], io: CliIo): Promise<number> {
+  return (await import('./policy')).policyCommand(argv, io);
+}

@@ -1,6 +1,9 @@
 import { loadConfig } from '../config';
 import { createLogger } from '../observability';
-import { Lifecycle, openChannels, openProcess, requireSharedStores, serveMetrics, startApiRole, startWorkerRole } from '../processes';
+import { Lifecycle } from '../processes/lifecycle';
+import { serveMetrics } from '../processes/metrics-endpoint';
+import { openChannels, openProcess } from '../processes/process';
+import { requireSharedStores } from '../processes/requirements';
 import { one, parseArgs, rejectUnknown, UsageError } from './args';
 import type { CliIo } from './io';
 
@@ -25,11 +28,14 @@ export async function roleCommand(role: Role, argv: string[], io: CliIo): Promis
     const p = await openProcess(config, log, lifecycle);
     const channels = await openChannels(p);
     if (role === 'api') {
+      // Each role loads only its own code: a worker never loads the API's HTTP server, console and MCP gateway.
+      const { startApiRole } = await import('../processes/api-role');
       const api = await startApiRole(p, { address, channels });
       io.out(`interlock api: listening on ${api.url} (Temporal ${address}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`);
       await signal;
       return 0;
     }
+    const { startWorkerRole } = await import('../processes/worker-role');
     const worker = await startWorkerRole(p, { address, channels });
     const endpoint = metricsPort === undefined ? null : await serveMetrics(p.services.metrics, { host: config.host, port: metricsPort });
     if (endpoint) lifecycle.add('metrics endpoint', endpoint.close);
