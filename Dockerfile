@@ -15,6 +15,9 @@ ENV NODE_ENV=production
 COPY --from=build /app /app
 RUN npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
 RUN mkdir -p /data && chown node:node /data
+# MALLOC_ARENA_MAX: glibc otherwise keeps an allocation arena per thread (the Temporal core's, libuv's, the workflow
+# thread's), and a worker's resident memory grows with them; two keep it near what it uses (docs/BENCHMARKS.md, pending).
+ENV MALLOC_ARENA_MAX=2
 ENV INTERLOCK_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     INTERLOCK_DATA_DIR=/data \
     HOST=0.0.0.0 \

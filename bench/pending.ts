@@ -79,7 +79,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const mb = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
     return [
       ...(total !== 10_000 && !opts.quick ? [`**${total} actions, not the issue's 10,000** (\`BENCH_PENDING_TOTAL=${total}\`).`, ''] : []),
-      `${total} actions pending approval (\`interlock api\` and \`interlock worker\` processes, workflow cache ${cacheSize}), submitted at concurrency 16 (${figures.submitPerSecond.toFixed(1)}/s, each answered \`pending_approval\`). Then ${sampled} of them, spread over the lot (most long evicted from the worker's cache): a GET each, then an approval each, timed to the executor's request at the sink.`,
+      `${total} actions pending approval (\`interlock api\` and \`interlock worker\` processes, workflow cache ${cacheSize}, \`MALLOC_ARENA_MAX=${world.env.MALLOC_ARENA_MAX ?? 'unset'}\` as in the Dockerfile), submitted at concurrency 16 (${figures.submitPerSecond.toFixed(1)}/s, each answered \`pending_approval\`). Then ${sampled} of them, spread over the lot (most long evicted from the worker's cache): a GET each, then an approval each, timed to the executor's request at the sink.`,
       '',
       `Load average at the end (1 / 5 / 15 min): ${load()}.`,
       '',
