@@ -35,11 +35,18 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     for (const side of ['interlock', 'baseline'] as const) await batch(sides[side], `warm-${side}`, sizes.warm, 5);
 
     const results: Record<string, Record<string, { runs: Run[]; perSecond: number }>> = { interlock: {}, baseline: {} };
+    // Where the CPU goes: each process's CPU over each side's concurrency-50 batch, per action (the other side idle).
+    const cpu: Record<'interlock' | 'baseline', Record<string, number>> = { interlock: {}, baseline: {} };
+    // Per process, what it used between the readings (a process started meanwhile: all of it), summed per group.
+    const perAction = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>, n: number) =>
+      Object.fromEntries(Object.keys(b).map((k) => [k, (Object.entries(b[k]).reduce((sum, [pid, t]) => sum + Math.max(0, t - (a[k]?.[pid] ?? 0)), 0) * 1000) / n]));
     // Interleaved, so a change in the machine's load falls on both sides alike.
     for (const [label, count, concurrency] of [['sequential', sizes.sequential, 1], ['c10', sizes.c10, 10], ['c50', sizes.c50, 50]] as const) {
       for (const side of ['interlock', 'baseline'] as const) {
         opts.log(`overhead: ${side}, ${count} runs at concurrency ${concurrency}`);
+        const before = world.cpuSeconds();
         results[side][label] = await batch(sides[side], `${label}-${side}`, count, concurrency);
+        if (label === 'c50') cpu[side] = perAction(before, world.cpuSeconds(), count);
       }
     }
     const counts = { interlock: await world.historyCounts(results.interlock.sequential.runs[0].id), baseline: await world.historyCounts(results.baseline.sequential.runs[0].id) };
@@ -68,6 +75,14 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       baseline: { toStart: phase(basePhaseRows, 'toStart'), startToExecutor: phase(basePhaseRows, 'startToExecutor'), executor: phase(basePhaseRows, 'executor'), executorToClose: phase(basePhaseRows, 'executorToClose'), closeToCaller: phase(basePhaseRows, 'closeToCaller') },
     };
     figures.phases = phases;
+    figures.cpuMsPerAction = cpu;
+    const cpuRow = (side: 'interlock' | 'baseline') => {
+      const c = cpu[side];
+      const total = Object.values(c).reduce((x, y) => x + y, 0);
+      const worker = side === 'interlock' ? c.worker : c.baselineWorker;
+      return `| ${side === 'interlock' ? 'Interlock' : 'baseline'} | ${side === 'interlock' ? c.api.toFixed(1) : '—'} | ${worker.toFixed(1)} | ${c.temporal.toFixed(1)} | ${c.postgres.toFixed(1)} | ${c.bench.toFixed(1)} | **${total.toFixed(1)}** |`;
+    };
+    const cpuTotal = (side: 'interlock' | 'baseline') => Object.values(cpu[side]).reduce((x, y) => x + y, 0);
     recordResults(name, figures, opts);
     const met = (ok: boolean) => (ok ? 'yes' : '**no**');
     const c = counts;
@@ -89,6 +104,15 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       '| --- | ---: | ---: | --- |',
       `| latency ratio (worst p50 over the three loads) | ${worstLatencyRatio.toFixed(2)} | ≤ ${TARGETS.latencyRatio} | ${met(worstLatencyRatio <= TARGETS.latencyRatio)} |`,
       `| throughput ratio (concurrency 50) | ${sustained.toFixed(2)} | ≥ ${TARGETS.throughputRatio} | ${met(sustained >= TARGETS.throughputRatio)} |`,
+      '',
+      '**Where the CPU goes** at concurrency 50, where both sides are CPU-bound on two cores: each process\'s CPU (user + system, from /proc) over that side\'s batch, per action. The other side\'s processes idle meanwhile (their few ms are counted in their own columns).',
+      '',
+      '| CPU ms per action | API | worker | Temporal dev server | Postgres | bench (the caller) | total |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      cpuRow('interlock'),
+      cpuRow('baseline'),
+      '',
+      `Interlock spends ${(cpuTotal('interlock') / cpuTotal('baseline')).toFixed(2)}× the baseline\'s CPU per action; on a machine where CPU is the limit that bounds the throughput ratio near its inverse, ${(cpuTotal('baseline') / cpuTotal('interlock')).toFixed(2)}. The worker\'s share is mostly its workflow thread: the SDK enters the workflow\'s V8 context for every activation (an Interlock action has four: the start with its Update, each of its two local activities\' results, the executor\'s result) and captures a stack for every promise the workflow code makes (for the stack-trace query); the baseline\'s one activity makes two.`,
       '',
       `Where a sequential run's time goes (medians of 20, ms, from the histories' event times): caller to workflow started ${ms(phases.interlock.toStart)} (baseline ${ms(phases.baseline.toStart)}); started to the executor activity running ${ms(phases.interlock.startToExecutor)} (baseline ${ms(phases.baseline.startToExecutor)}): for Interlock the first audit step (submission, decision, approval in one local activity) and \`execution.started\`; the executor's call ${ms(phases.interlock.executor)} (baseline ${ms(phases.baseline.executor)}); its result to the workflow closed ${ms(phases.interlock.executorToClose)} (baseline ${ms(phases.baseline.executorToClose)}): for Interlock the \`execution.succeeded\` step; closed to the caller knowing ${ms(phases.interlock.closeToCaller)} (baseline ${ms(phases.baseline.closeToCaller)}). The submission itself answers in ${ms(phases.interlock.submit)} ms (p50), once the decision is recorded.`,
     ].join('\n');

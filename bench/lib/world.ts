@@ -2,7 +2,7 @@
 // arrives, Interlock's API and worker as real `interlock api` / `interlock worker` processes, and the baseline
 // workflow's worker as a process of its own, all on one machine and one dev server, so figures compare side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,6 +219,47 @@ export async function startBenchWorld(log: (s: string) => void) {
       const actDone = at((e) => e.activityTaskCompletedEventAttributes, true);
       const closed = at((e) => e.workflowExecutionCompletedEventAttributes);
       return { toStart: started - run.startedAt, startToExecutor: actStarted - started, executor: actDone - actStarted, executorToClose: closed - actDone, closeToCaller: run.endedAt - closed };
+    },
+    /**
+     * CPU seconds (user + system) each process of the run has used so far, from /proc (Linux, 100 ticks a second):
+     * the API and worker roles, the baseline workers, the dev server, Postgres (every `postgres` process), and this
+     * bench process (the callers of both sides). Two readings around a phase say where its CPU went.
+     */
+    cpuSeconds(): Record<'api' | 'worker' | 'baselineWorker' | 'temporal' | 'postgres' | 'bench', Record<string, number>> {
+      const ticks = (pid: number | string | undefined) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return (Number(f[11]) + Number(f[12])) / 100;
+        } catch {
+          return 0;
+        }
+      };
+      const of = (pids: Array<number | undefined>) => Object.fromEntries(pids.map((pid) => [String(pid), ticks(pid)]));
+      const byName = (match: (cmd: string) => boolean) => {
+        const found: Record<string, number> = {};
+        for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+          let cmd = '';
+          try {
+            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            continue;
+          }
+          if (match(cmd)) found[pid] = ticks(pid);
+        }
+        return found;
+      };
+      const port = (env.TEMPORAL_ADDRESS ?? '').split(':').pop();
+      const me = process.cpuUsage();
+      return {
+        api: of(world.apis.map((p) => p.pid)),
+        worker: of(world.workers.map((p) => p.pid)),
+        baselineWorker: of(baselineWorkers.map((c) => c.pid)),
+        temporal: byName((cmd) => cmd.includes('start-dev') && cmd.includes(`--port\0${port}\0`)),
+        // Per backend: one that ends between two readings takes its last CPU with it (a small undercount).
+        postgres: byName((cmd) => cmd.startsWith('postgres:') || cmd.includes('/bin/postgres\0')),
+        bench: { self: (me.user + me.system) / 1e6 },
+      };
     },
     /** A process's resident memory, from /proc (Linux). */
     rssBytes(pid: number): number | null {
