@@ -15,7 +15,6 @@ import { executionPlan, executorFor } from '../executors';
 import { validateSubmission } from '../policy';
 import type { Services } from '../services';
 import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, reportResultUpdate, submittedUpdate, WORKFLOW_TYPE, type ActionWorkflowInput } from '../workflows/messages';
-import { GENERATION as WORKFLOW_GENERATION } from '../workflows/generation';
 import { initialAction } from '../workflows/initial-action';
 import { SearchAttributes } from '../workflows/search-attributes';
 import { staticDetailsOf, staticSummaryOf } from '../workflows/story';
@@ -53,10 +52,18 @@ interface HeldClaim {
   until: number;
   /** A local call took the redemption made for the claim: the others wait for its result. */
   taken: boolean;
+  /** Calls of this process holding it now; at 0 it is withdrawn. */
+  holders: number;
+  /** When it was withdrawn from `grant_claims`; null while written. */
+  releasedAt: number | null;
 }
 
-/** Added to a held call's wait for its claim's lease, so the lease never ends before the call stops waiting. */
-const CLAIM_MARGIN_MS = 5_000;
+/** Added to a held call's wait for its claim's lease: the lease outlives the wait only by this, if the process dies. */
+const CLAIM_MARGIN_MS = 2_000;
+/** A watch that heard nothing this long asks the workflow itself, in case its last step could not be recorded. */
+const ASK_WORKFLOW_AFTER_MS = 29_000;
+/** How long a withdrawn claim is still recognised here, for a vote that read it just before. */
+const CLAIM_GRACE_MS = 60_000;
 
 export interface ListFilter {
   status?: string;
@@ -103,13 +110,13 @@ export class ActionCore {
     if (plan) input.execution = plan;
     const hash = executeHash(input.submission.execute);
     if (hash) input.executeHash = hash;
+    if (input.submission.execute.type === 'none') input.paramsHash = paramsHash(input.submission.params ?? {});
     const policy = this.services.policy.current();
     const decision = policy.evaluate(policyInputFor(input));
     const problems = validateSubmission(decision, input.submission);
     if (problems.length > 0) throw new InterlockError(ErrorCode.unprocessable, problems.map((p) => p.message).join('; '), problems as never);
     input.decision = decision; // decided once, here; the workflow records it as policy.evaluated
     input.notify = !!(this.services.config.slack || this.services.config.teams);
-    input.generation = WORKFLOW_GENERATION; // every change so far in, without a patch marker each (workflows/generation.ts)
 
     let replayed = false;
     if (idempotencyKey !== undefined) {
@@ -264,11 +271,15 @@ export class ActionCore {
     const sub = await this.changes.subscribe(id);
     try {
       let why: 'changed' | 'pause' = 'changed';
+      let asked = Date.now();
       do {
         if (this.closing.signal.aborted) return null;
-        const action = why === 'changed' ? await this.recorded(id).catch(() => null) : await this.find(id).catch(() => null);
+        // The workflow is asked at most every 30 s of silence (not every second while the LISTEN connection is down).
+        const ask = why === 'pause' && Date.now() - asked >= ASK_WORKFLOW_AFTER_MS;
+        if (ask) asked = Date.now();
+        const action = ask ? await this.find(id).catch(() => null) : await this.recorded(id).catch(() => null);
         if (action && done(action)) return action;
-        why = await sub.next(60_000, this.closing.signal);
+        why = await sub.next(60_000); // close() wakes every subscription (no listener per watch on one shared signal)
       } while (w.waiters > 0);
       return null;
     } finally {
@@ -316,7 +327,12 @@ export class ActionCore {
 
   /** The claim a gateway process holds on the action, while its lease runs; null otherwise (or unreadable). */
   private async liveClaim(id: string): Promise<{ claimId: string; principal: string; paramsHash: string; until: string } | null> {
-    const [row] = await this.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, id)).catch(() => [] as never[]);
+    let row: typeof gatewayClaims.$inferSelect | undefined;
+    try {
+      [row] = await this.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, id));
+    } catch {
+      return null; // unreadable: the vote goes on without a claim (the held call then redeems as any caller does)
+    }
     if (!row || !(Date.parse(row.until) > Date.now())) return null;
     return { claimId: row.claimId, principal: row.principal, paramsHash: row.paramsHash, until: new Date(row.until).toISOString() };
   }
@@ -329,31 +345,51 @@ export class ActionCore {
    * Params other than the action's, someone else's action, or an executed action: no claim, a plain wait.
    */
   async holdForApproval(caller: Principal, id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }> {
+    this.sweepClaims();
     const recorded = await this.recorded(id);
-    const claimable = recorded && recorded.status === 'pending_approval' && recorded.execute.type === 'none' && sameIdentity(recorded.requester, caller.id) && paramsHash(params) === paramsHash(recorded.params ?? {});
-    let held = this.claims.get(id);
-    if (claimable) {
+    const requester = !!recorded && recorded.execute.type === 'none' && sameIdentity(recorded.requester, caller.id) && paramsHash(params) === paramsHash(recorded.params ?? {});
+    let held = requester ? this.claims.get(id) : undefined;
+    if (requester && recorded!.status === 'pending_approval') {
       const until = Date.now() + ms + CLAIM_MARGIN_MS;
-      if (!held || held.taken) this.claims.set(id, (held = { claimId: `clm_${ulid()}`, until: 0, taken: false }));
-      if (held.until < until) {
+      if (!held || held.taken) this.claims.set(id, (held = { claimId: `clm_${ulid()}`, until: 0, taken: false, holders: 0, releasedAt: null }));
+      if (held.until < until || held.releasedAt !== null) {
         held.until = until;
+        held.releasedAt = null;
         const row = { actionId: id, claimId: held.claimId, principal: caller.id, paramsHash: paramsHash(params), until: new Date(until).toISOString() };
         await this.db.insert(gatewayClaims).values(row).onConflictDoUpdate({ target: gatewayClaims.actionId, set: row });
       }
     }
-    const action = await this.waitUntil(caller, id, ms / 1000, 'moved');
-    if (!held) return { action, mine: false };
-    let mine = false;
-    if (action.status === 'executing') {
-      const now = await this.recorded(id);
-      mine = !held.taken && !!now?.grant?.claim && now.grant.claim === held.claimId;
-      if (mine) held.taken = true;
+    if (!held) return { action: await this.waitUntil(caller, id, ms / 1000, 'moved'), mine: false };
+    held.holders++;
+    let action: Action;
+    try {
+      action = await this.waitUntil(caller, id, ms / 1000, 'moved');
+    } finally {
+      held.holders--;
+      // No call holds it any more: withdrawn at once, so no later vote redeems for a call that is not there.
+      if (held.holders === 0) await this.releaseClaim(id, held);
     }
-    if ((action.status !== 'pending_approval' || Date.now() > held.until) && this.claims.get(id) === held) {
-      this.claims.delete(id);
-      await this.db.delete(gatewayClaims).where(and(eq(gatewayClaims.actionId, id), eq(gatewayClaims.claimId, held.claimId))).catch(() => undefined);
-    }
+    // Redeemed for this claim (by a vote just now, or by one that read the claim just before it was withdrawn): one
+    // call of this process runs it, once. The claim id is in the recorded grant, never in what the API shows.
+    const now = await this.recorded(id);
+    const mine = !held.taken && now?.status === 'executing' && !!now.grant?.claim && now.grant.claim === held.claimId;
+    if (mine) held.taken = true;
     return { action, mine };
+  }
+
+  /** Withdraws this process's claim from `grant_claims` (the entry stays a little while: see `sweepClaims`). */
+  private async releaseClaim(id: string, held: HeldClaim): Promise<void> {
+    held.releasedAt = Date.now();
+    await this.db.delete(gatewayClaims).where(and(eq(gatewayClaims.actionId, id), eq(gatewayClaims.claimId, held.claimId))).catch(() => undefined);
+  }
+
+  /**
+   * Forgets withdrawn claims after a grace period: a vote that read a claim just before it was withdrawn may still
+   * redeem for it, and the call repeated meanwhile (the agent was told to call again) then finds and runs it.
+   */
+  private sweepClaims(): void {
+    const now = Date.now();
+    for (const [id, held] of this.claims) if (held.holders === 0 && held.releasedAt !== null && now - held.releasedAt > CLAIM_GRACE_MS) this.claims.delete(id);
   }
 
   async cancel(caller: Principal, id: string, reason: string | null): Promise<Action> {

@@ -118,11 +118,14 @@ export async function holdCall(h: HeldCall): Promise<CallToolResult> {
     await h.progress(a.status === 'executing' || a.status === 'approved' ? `${a.id} approved; the tool is running` : `${a.id} waiting for ${a.decision ? 'approval' : 'the policy'}`);
     // Approved but redeemed by another call: a wait would answer at once until it shows `executing`, so look again shortly.
     if (a.status === 'approved') await new Promise((r) => setTimeout(r, Math.min(left, REDEEMED_ELSEWHERE_PAUSE_MS)));
-    if (a.status === 'pending_approval' && h.port.hold) {
+    // At /mcp: held with a claim while pending; and once executing, a redemption made for this process's claim
+    // (by a vote that read it as an earlier call stopped holding) is run by this call.
+    if ((a.status === 'pending_approval' || a.status === 'executing') && h.port.hold) {
       const held = await h.port.hold(a.id, h.args, Math.min(left, SLICE_MS));
       if (held.mine) return runRedeemed(h, held.action);
+      const moved = held.action.status !== a.status;
       a = held.action;
-      continue;
+      if (moved || a.status === 'pending_approval') continue;
     }
     a = await h.port.wait(a.id, Math.min(left, SLICE_MS));
   }

@@ -49,7 +49,7 @@ async function story(a: ActionState): Promise<void> {
   if (!a.slim) await submitted;
 
   // Decided once, by policy (fail closed when it cannot). A cancel may arrive at any point before approval.
-  const given = a.slim && input.decision && includes(input, POLICY_DECIDED_AT_SUBMISSION) ? input.decision : null;
+  const given = a.slim && input.decision && includes(a, POLICY_DECIDED_AT_SUBMISSION) ? input.decision : null;
   if (a.status === 'evaluating') a.policy = given ?? (await policyDecision(a));
   const policy = a.policy;
   if (a.status === 'evaluating' && !policy) {
@@ -87,7 +87,7 @@ async function story(a: ActionState): Promise<void> {
 
 async function policyDecision(a: ActionState): Promise<PolicyDecision | null> {
   const { input } = a;
-  if (input.decision && includes(input, POLICY_DECIDED_AT_SUBMISSION)) return input.decision;
+  if (input.decision && includes(a, POLICY_DECIDED_AT_SUBMISSION)) return input.decision;
   try {
     return await evaluatePolicy.executeWithOptions({ summary: 'evaluate policy' }, [{ id: input.id, submission: input.submission, requester: input.requester, submittedAt: input.submittedAt }]);
   } catch (err) {

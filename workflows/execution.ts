@@ -30,7 +30,7 @@ export async function runExecution(a: ActionState): Promise<void> {
   const { id, submission, execution: plan } = a.input;
   const { type, ...fields } = a.action.execute;
   // Actions submitted with a plan run on their target's options and can be cancelled while they run.
-  const planned = plan !== undefined && includes(a.input, Patch.executionPlan);
+  const planned = plan !== undefined && includes(a, Patch.executionPlan);
   a.executionCancellable = planned;
   await a.transition({ status: 'executing', reason: null, events: [{ type: 'execution.started', actor: SYSTEM, data: { executor: type, ...fields, ...(planned ? { plan } : {}) } }] });
   try {
@@ -42,7 +42,7 @@ export async function runExecution(a: ActionState): Promise<void> {
         a.stopExecution = () => scope.cancel();
         result = await scope.run(() => plannedExecutor(plan).executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never, plan }]));
       } else {
-        const run = type === 'http' && !includes(a.input, Patch.executorSeam) ? executeHttp : runExecutor;
+        const run = type === 'http' && !includes(a, Patch.executorSeam) ? executeHttp : runExecutor;
         result = await run.executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never }]);
       }
     } catch (err) {
@@ -101,7 +101,7 @@ export async function awaitGateResult(a: ActionState, p: PolicyDecision): Promis
   // `executing` is reached only by redeeming an issued grant; the result (or a cancel) ends the wait.
   await condition(() => (a.status !== 'approved' && a.status !== 'executing') || a.fault !== null, window);
   if (a.status === 'executing' && !a.fault) return redeemedWithoutResult(a);
-  if (a.status !== 'approved' || a.fault || !includes(a.input, Patch.grantLapseAudited)) return;
+  if (a.status !== 'approved' || a.fault || !includes(a, Patch.grantLapseAudited)) return;
   await a.transition({
     status: 'approved',
     reason: `approved, but the grant window closed at ${a.action.grantExpiresAt} without a result; the operation may not run on this approval`,

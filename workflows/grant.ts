@@ -15,7 +15,7 @@ const refuse = (type: string, message: string) => ApplicationFailure.create({ ty
  * Nothing for an executed action, or in a history recorded before grants were signed.
  */
 export function issueGrant(a: ActionState, p: PolicyDecision | null): EventSpec[] {
-  if (a.input.submission.execute.type !== 'none' || !includes(a.input, Patch.signedGrant)) return [];
+  if (a.input.submission.execute.type !== 'none' || !includes(a, Patch.signedGrant)) return [];
   const issuedAt = a.now();
   const expiresAt = new Date(Date.parse(issuedAt) + (p?.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000).toISOString();
   const jti = uuid4();
@@ -34,7 +34,9 @@ export function redeemForClaim(a: ActionState, claim: GrantClaim | null | undefi
   const grant = a.action.grant;
   if (!claim || !grant || a.input.submission.execute.type !== 'none') return [];
   if (!sameIdentity(claim.principal, a.input.requester.id) || !(Date.parse(claim.until) > Date.now()) || grantWindowClosed(a)) return [];
-  if (!includes(a.input, Patch.claimedGrant)) return [];
+  // The approved params, as the API hashed them at submission: a claim for any others is no claim.
+  if (!a.input.paramsHash || claim.paramsHash !== a.input.paramsHash) return [];
+  if (!includes(a, Patch.claimedGrant)) return [];
   const redeemedAt = a.now();
   grant.redeemedAt = redeemedAt;
   grant.claim = claim.claimId;

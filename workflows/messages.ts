@@ -27,8 +27,8 @@ export interface ActionWorkflowInput {
   execution?: ExecutionPlan;
   /** Whether any channel (Slack, Teams) was configured at submission; false: no notification activity runs. Absent in older histories: notify. */
   notify?: boolean;
-  /** The workflow code generation it was submitted as (workflows/generation.ts); absent in older histories. */
-  generation?: number;
+  /** Gate mode: `sha256:` of the RFC 8785 canonical params, computed by the API; a claim must be for exactly these. */
+  paramsHash?: string;
 }
 
 /** The settle watch's argument: how long the handler waits before answering with the action as it is. */

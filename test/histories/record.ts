@@ -20,8 +20,8 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * execution plan (heartbeat, per-target timeout and retry), the postgres executor, cancel while executing.
  * v4: audit steps as local activities, coalesced per activation (local-audit-steps); Update-with-Start
  * (`submitted`) and the `awaitSettled` watch of /wait; no notification activity without a channel.
- * v5: workflow generation 5 (workflows/generation.ts: every patch above in without its marker); /wait sends no
- * Update (it wakes on the projection's NOTIFY); a held gateway call's claim redeemed by the approving vote.
+ * v5: the `generation-5` patch (workflows/generation.ts: every patch above in without its own marker); /wait sends
+ * no Update (it wakes on the projection's NOTIFY); a held gateway call's claim redeemed by the approving vote.
  */
 const GENERATION = 'v5';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');

@@ -347,11 +347,12 @@ servers:
 
 /** A stack whose `/mcp` and stdio gateways hold calls 1 s and answer repeats for 2 s after an action settles. */
 function shortWindowStack(env: Record<string, string> = {}) {
-  const s = { stack: null as unknown as TestStack, stdioConfig: '', clients: [] as Client[] };
+  const s = { stack: null as unknown as TestStack, stdioConfig: '', apiEffects: '', clients: [] as Client[] };
   const config = (effectsFile: string) => `hold: 1s\nrepeat_window: 2s\nservers:\n  notes: ${notesServer(effectsFile)}\n`;
   before(async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'interlock-mcp-window-'));
-    s.stack = await startStack({ policy: POLICY, env, mcp: config(path.join(dir, 'api-effects.jsonl')) });
+    s.apiEffects = path.join(dir, 'api-effects.jsonl');
+    s.stack = await startStack({ policy: POLICY, env, mcp: config(s.apiEffects) });
     s.stdioConfig = path.join(dir, 'stdio-mcp.yaml');
     writeFileSync(s.stdioConfig, config(path.join(dir, 'stdio-effects.jsonl')));
   });
@@ -389,6 +390,23 @@ describe('the MCP gateway once repeat_window has passed', () => {
 
   test('at /mcp: a call repeated after repeat_window is a new action', async () => {
     await repeatWindowEnds(await connectHttp(s.stack, BOT, s.clients), 'write_note', { id: 'rw-http', text: 'window' });
+  });
+
+  test('at /mcp: a call that stopped holding withdraws its claim; a later approval is plain, and the repeat runs it once', async () => {
+    const agent = await connectHttp(s.stack, BOT, s.clients);
+    const args = { id: 'gone-http', text: 'later' };
+    const first = (await agent.callTool({ name: 'write_note', arguments: args })) as CallToolResult;
+    const id = actionIdIn(first);
+    assert.ok(id, text(first));
+    const claims = await s.stack.services.database.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, id!));
+    assert.deepEqual(claims, [], 'no claim is left once the call answered pending');
+    await s.stack.call('alice@example.com', 'POST', `/v1/actions/${id}/decisions`, { decision: 'approve' });
+    await s.stack.call('bob@example.com', 'POST', `/v1/actions/${id}/decisions`, { decision: 'approve' });
+    const approved = await s.stack.until(BOT, id!, (a) => a.status === 'approved');
+    assert.equal(approved.grant.redeemedAt, null, 'nobody held it: approved, not redeemed for a call that is gone');
+    const outcome = (await agent.callTool({ name: 'write_note', arguments: args })) as CallToolResult;
+    assert.equal(text(outcome), 'wrote note gone-http');
+    assert.equal(effects(s.apiEffects).filter((e) => e.tool === 'write_note' && e.args.id === 'gone-http').length, 1, 'the upstream ran exactly once');
   });
 
   test('over stdio: a call repeated after repeat_window is a new action', async () => {

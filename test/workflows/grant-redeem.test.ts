@@ -72,13 +72,13 @@ describe('a gate-mode grant', () => {
     });
   });
 
-  test("a held gateway call's claim: the approving vote redeems for it in the approval's step; a lapsed or foreign claim does not", T, async () => {
+  test("a held gateway call's claim: the approving vote redeems for it in the approval's step; a lapsed, foreign or other-params claim does not", T, async () => {
     await withWorker(bed.env, () => ({}), async (run) => {
       const claimVote = (h: any, claim: Record<string, string>) => h.executeUpdate(decideUpdate, { args: [{ principal: alice, decision: 'approve', via: 'api', claim }] });
       // Workflow time here is the skipping server's (earlier tests moved it on): a lease far in the future is live.
       const live = (principal = requester.id, until = '2999-01-01T00:00:00.000Z') => ({ claimId: 'clm_1', principal, paramsHash: HASH, until });
 
-      const h = await run.start(workflowInput({ decision: decision({ grantSeconds: 600 }) }));
+      const h = await run.start({ ...workflowInput({ decision: decision({ grantSeconds: 600 }) }), paramsHash: HASH });
       await notifiedOf(run, 'requested');
       const answered = await claimVote(h, live());
       assert.equal(answered.status, 'executing', 'approved and redeemed in one vote');
@@ -92,8 +92,8 @@ describe('a gate-mode grant', () => {
       assert.equal((await h.result()).status, 'succeeded');
       await replays(h as never);
 
-      for (const claim of [live(alice.id), live(requester.id, '2000-01-01T00:00:00.000Z')]) {
-        const other = await run.start(workflowInput({ decision: decision({ grantSeconds: 600 }) }));
+      for (const claim of [live(alice.id), live(requester.id, '2000-01-01T00:00:00.000Z'), { ...live(), paramsHash: `sha256:${'b'.repeat(64)}` }]) {
+        const other = await run.start({ ...workflowInput({ decision: decision({ grantSeconds: 600 }) }), paramsHash: HASH });
         await until(async () => (await other.query(getActionQuery)).status === 'pending_approval', 'pending');
         const plain = await claimVote(other, claim);
         assert.equal(plain.status, 'approved', `not redeemed for ${JSON.stringify(claim)}`);
