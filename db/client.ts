@@ -75,7 +75,7 @@ async function listenPostgres(url: string, channel: string, onMessage: (payload:
   let pause = 200;
   const connect = async () => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 }); // a connect that hangs is lost, and retried
     const lost = () => {
       if (client !== c) return;
       client = null;
