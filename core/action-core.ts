@@ -347,7 +347,8 @@ export class ActionCore {
   async holdForApproval(caller: Principal, id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }> {
     this.sweepClaims();
     const recorded = await this.recorded(id);
-    const requester = !!recorded && recorded.execute.type === 'none' && sameIdentity(recorded.requester, caller.id) && paramsHash(params) === paramsHash(recorded.params ?? {});
+    const hash = paramsHash(params);
+    const requester = !!recorded && recorded.execute.type === 'none' && sameIdentity(recorded.requester, caller.id) && hash === paramsHash(recorded.params ?? {});
     let held = requester ? this.claims.get(id) : undefined;
     if (requester && recorded!.status === 'pending_approval') {
       const until = Date.now() + ms + CLAIM_MARGIN_MS;
@@ -355,7 +356,7 @@ export class ActionCore {
       if (held.until < until || held.releasedAt !== null) {
         held.until = until;
         held.releasedAt = null;
-        const row = { actionId: id, claimId: held.claimId, principal: caller.id, paramsHash: paramsHash(params), until: new Date(until).toISOString() };
+        const row = { actionId: id, claimId: held.claimId, principal: caller.id, paramsHash: hash, until: new Date(until).toISOString() };
         await this.db.insert(gatewayClaims).values(row).onConflictDoUpdate({ target: gatewayClaims.actionId, set: row });
       }
     }

@@ -127,8 +127,8 @@ function refusalIn(err: unknown): TargetRefusal | null {
 }
 
 export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = systemResolve, targets, references = systemSources }: HttpExecutorDeps) {
-  // Two pools for the worker's life, so calls to a target reuse its connections (measured: a connection per call
-  // was a tenth of the worker's CPU per action). The guarded one checks every address a new connection resolves to;
+  // Two pools for the worker's life, so calls to a target reuse its connections (a new TCP connection per call showed
+  // in the worker's profile). The guarded one checks every address a new connection resolves to;
   // a pooled connection is one that passed, to the same origin (a later DNS answer cannot move it). The open one
   // serves only host:port pairs allow-listed in INTERLOCK_HTTP_ALLOW_PRIVATE.
   const pools = {
@@ -164,37 +164,35 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
     const timeoutSeconds = Math.min(execute.timeoutSeconds ?? placed.target.timeoutSeconds, placed.target.timeoutSeconds);
     const allowed = allowPrivate.has(targetKey(new URL(placed.url)));
     const dispatcher = allowed ? pools.open : pools.guarded;
-    {
-      // Heartbeating while the request is open; a cancel aborts it.
-      const response = await whileHeartbeating(timeoutSeconds * 1000, (signal) =>
-        fetch(placed.url, {
-          method: execute.method ?? 'POST',
-          headers,
-          body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
-          signal,
-          redirect: 'manual',
-          dispatcher,
-        }).catch((err: unknown) => {
-          const refused = refusalIn(err);
-          if (refused) throw targetNotAllowed(placed.url, refused);
-          // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
-          const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
-          throw ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
-        }),
-      );
-      // Read a little past the limit, so a secret cut by it is still whole when redacted.
-      const answer = await readBounded(response, MAX_OUTPUT_BYTES + Math.max(0, ...secrets.map((s) => Buffer.byteLength(s))));
-      const output = truncate(redact(answer.text), answer.more);
-      const details = { httpStatus: response.status, output };
-      if (response.status === 429 || response.status >= 500) {
-        throw ApplicationFailure.retryable(`${placed.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);
-      }
-      await db.insert(httpExecutions).values({ actionId, httpStatus: response.status, output, attempts: attempt, completedAt: new Date().toISOString() }).onConflictDoNothing();
-      if (response.status >= 300) {
-        throw ApplicationFailure.nonRetryable(`${placed.url} answered HTTP ${response.status}; not retried`, 'HttpClientError', details);
-      }
-      return outcome(response.status, output);
+    // Heartbeating while the request is open; a cancel aborts it.
+    const response = await whileHeartbeating(timeoutSeconds * 1000, (signal) =>
+      fetch(placed.url, {
+        method: execute.method ?? 'POST',
+        headers,
+        body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
+        signal,
+        redirect: 'manual',
+        dispatcher,
+      }).catch((err: unknown) => {
+        const refused = refusalIn(err);
+        if (refused) throw targetNotAllowed(placed.url, refused);
+        // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
+        const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
+        throw ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
+      }),
+    );
+    // Read a little past the limit, so a secret cut by it is still whole when redacted.
+    const answer = await readBounded(response, MAX_OUTPUT_BYTES + Math.max(0, ...secrets.map((s) => Buffer.byteLength(s))));
+    const output = truncate(redact(answer.text), answer.more);
+    const details = { httpStatus: response.status, output };
+    if (response.status === 429 || response.status >= 500) {
+      throw ApplicationFailure.retryable(`${placed.url} answered HTTP ${response.status} (attempt ${attempt})`, 'HttpServerError', details);
     }
+    await db.insert(httpExecutions).values({ actionId, httpStatus: response.status, output, attempts: attempt, completedAt: new Date().toISOString() }).onConflictDoNothing();
+    if (response.status >= 300) {
+      throw ApplicationFailure.nonRetryable(`${placed.url} answered HTTP ${response.status}; not retried`, 'HttpClientError', details);
+    }
+    return outcome(response.status, output);
   };
 
   /** The target's headers with their references resolved; a reference without a value fails the action unsent, naming it. */
