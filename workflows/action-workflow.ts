@@ -131,6 +131,8 @@ function registerHandlers(a: ActionState): void {
       state.approvals.push(entry);
       state.updatedAt = entry.at;
       const breakGlass = sameIdentity(vote.principal.id, requester.id);
+      // What an approving vote changes besides its entry, put back if its step cannot be written.
+      const before = { grant: state.grant, grantExpiresAt: state.grantExpiresAt, claimRedeemed: a.claimRedeemed };
       const t: Transition = { events: [{ type: 'approval.decision', actor: vote.principal.id, data: { ...entry, breakGlass } }], change: { actor: vote.principal.id } };
       if (vote.decision === 'deny') {
         Object.assign(t, { status: 'denied', reason: `denied by ${vote.principal.id}${entry.comment ? `: ${entry.comment}` : ''}` });
@@ -150,6 +152,11 @@ function registerHandlers(a: ActionState): void {
         await a.transition(t);
       } catch (err) {
         state.approvals.splice(state.approvals.indexOf(entry), 1); // not in the trail: not counted (the action closes, failClosed)
+        // Nor its grant, nor a redemption for a held call: the action closes denied, with no grant shown as used.
+        if (before.grant === undefined) delete state.grant;
+        else state.grant = before.grant;
+        state.grantExpiresAt = before.grantExpiresAt;
+        a.claimRedeemed = before.claimRedeemed;
         throw err;
       }
       if (state.status === 'approved' || a.claimRedeemed) a.approvalRecorded = true;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle, workflowSinks } from '../../worker';
 import { cancelUpdate, decideUpdate, getActionQuery, redeemGrantUpdate, Refusal, reportResultUpdate } from '../../workflows/messages';
@@ -100,6 +101,28 @@ describe('a gate-mode grant', () => {
         assert.equal(plain.grant.redeemedAt, null);
         await other.executeUpdate(cancelUpdate, { args: [{ principal: requester.id, isAdmin: false }] });
       }
+    });
+  });
+
+  test('an approving, claim-redeeming vote the trail cannot record leaves no grant and no redemption: denied, fail closed', T, async () => {
+    const refusesApproval = (r: { steps: unknown[] }) => ({
+      recordStep: async (step: { events: { type: string }[] }) => {
+        if (step.events.some((e) => e.type === 'action.approved')) throw ApplicationFailure.nonRetryable('the audit trail refused this step', 'AuditDataRejected');
+        r.steps.push(step);
+      },
+    });
+    await withWorker(bed.env, refusesApproval as never, async (run) => {
+      const h = await run.start({ ...workflowInput({ decision: decision({ grantSeconds: 600 }) }), paramsHash: HASH });
+      await notifiedOf(run, 'requested');
+      const claim = { claimId: 'clm_1', principal: requester.id, paramsHash: HASH, until: '2999-01-01T00:00:00.000Z' };
+      await assert.rejects(h.executeUpdate(decideUpdate, { args: [{ principal: alice, decision: 'approve', via: 'api', claim }] }));
+      const final = await h.result();
+      assert.equal(final.status, 'denied');
+      assert.match(final.statusReason ?? '', /fail closed/);
+      assert.deepEqual(final.approvals, []);
+      assert.equal(final.grant, undefined, 'no grant for an approval the trail does not hold');
+      assert.equal(final.grantExpiresAt, null);
+      await replays(h as never);
     });
   });
 
