@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { canonicalIdentity } from '../domain/identity';
+import { canonicalIdentity, isEmailShaped } from '../domain/identity';
 import { ReservedGroup, type Principal } from '../domain/principal';
 import type { IssuerConfig } from './issuers';
 import type { PrincipalDirectory } from './principals';
@@ -155,8 +155,11 @@ function principalOf(payload: JWTPayload, config: IssuerConfig, directory: Princ
   const claimed = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []).filter((g): g is string => typeof g === 'string' && g.trim() !== '');
   // admins and auditors come from principals.yaml only: an IdP group of that name grants nothing here.
   const fromToken = [...config.groups, ...claimed].filter((g) => !RESERVED.includes(g));
-  const listed = directory.get(id);
+  // A person listed under another id whose e-mail this is (`alice`, email alice@example.com) is that principal: one
+  // person, one identity, so separation of duties and recorded votes never see two.
+  const listed = directory.get(id) ?? (isEmailShaped(id) ? directory.byEmail(id) : undefined);
   const groups = [...new Set([...(listed?.groups ?? []), ...fromToken])];
   const email = typeof payload.email === 'string' ? canonicalIdentity(payload.email) : undefined;
-  return { id, kind: listed?.kind ?? config.kind, groups, slack: listed?.slack, email: listed?.email ?? (email && email !== id ? email : undefined) };
+  const principal = listed?.id ?? id;
+  return { id: principal, kind: listed?.kind ?? config.kind, groups, slack: listed?.slack, email: listed?.email ?? (email && email !== principal ? email : undefined) };
 }

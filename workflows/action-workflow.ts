@@ -10,7 +10,7 @@ import { publicDecision } from './decision-view';
 import { awaitGateResult, runExecution } from './execution';
 import { issueGrant, redeemForClaim, registerGrantHandler } from './grant';
 import { awaitSettledUpdate, cancelUpdate, decideUpdate, getActionQuery, Refusal, reportResultUpdate, submittedUpdate, type ActionWorkflowInput, type DecideInput } from './messages';
-import { checkVoter, quorumReached, staleSignIn } from './quorum';
+import { checkVoter, isRequesterVoter, quorumReached, staleSignIn } from './quorum';
 import { SearchAttributes } from './search-attributes';
 import { includes } from './generation';
 
@@ -121,7 +121,7 @@ function registerHandlers(a: ActionState): void {
     }
     // Break-glass needs the group both when it was asked for and now: someone removed from on-call since cannot use it.
     const selfApprovalAllowed = sub.breakGlass && policy.breakGlassGroups.some((g) => requester.groups.includes(g) && vote.principal.groups.includes(g));
-    return checkVoter({ voter: vote.principal, decision: vote.decision, approvers: state.decision!.approvers, approvals: state.approvals, distinctGroups: policy.distinctGroups, requester: requester.id, onBehalfOf: sub.onBehalfOf, selfApprovalAllowed });
+    return checkVoter({ voter: vote.principal, decision: vote.decision, approvers: state.decision!.approvers, approvals: state.approvals, distinctGroups: policy.distinctGroups, requester, onBehalfOf: sub.onBehalfOf, selfApprovalAllowed });
   };
 
   setHandler(
@@ -130,7 +130,7 @@ function registerHandlers(a: ActionState): void {
       const entry = { principal: vote.principal.id, decision: vote.decision, comment: vote.comment ?? null, at: a.now(), via: vote.via, group: eligibility(vote).group ?? null, ...(vote.authTime ? { authTime: vote.authTime } : {}) };
       state.approvals.push(entry);
       state.updatedAt = entry.at;
-      const breakGlass = sameIdentity(vote.principal.id, requester.id);
+      const breakGlass = isRequesterVoter(vote.principal, requester); // as the validator judged it
       // What an approving vote changes besides its entry, put back if its step cannot be written.
       const before = { grant: state.grant, grantExpiresAt: state.grantExpiresAt, claimRedeemed: a.claimRedeemed };
       const t: Transition = { events: [{ type: 'approval.decision', actor: vote.principal.id, data: { ...entry, breakGlass } }], change: { actor: vote.principal.id } };

@@ -1,7 +1,7 @@
 import type { Vote } from '../domain/action';
 import type { ApproverSet } from '../domain/decision';
 import { isIdentityOf, sameIdentity } from '../domain/identity';
-import type { Principal } from '../domain/principal';
+import { emailOf, type Principal } from '../domain/principal';
 import { Refusal } from './messages';
 
 export interface Eligibility {
@@ -23,12 +23,13 @@ export function checkVoter(args: {
   approvers: ApproverSet;
   approvals: Vote[];
   distinctGroups: boolean;
-  requester: string;
+  /** The requester: a voter who is any of its identities (id, e-mail, Slack id) is the requester. */
+  requester: string | Pick<Principal, 'id' | 'email' | 'slack'>;
   onBehalfOf: string | null;
   selfApprovalAllowed: boolean;
 }): Eligibility {
   const { voter, approvers } = args;
-  const isRequester = isIdentityOf(voter, args.requester);
+  const isRequester = isRequesterVoter(voter, args.requester);
   if (isRequester && !args.selfApprovalAllowed) {
     return { ok: false, refusal: Refusal.selfApproval, message: `${voter.id} submitted this action and cannot decide on it` };
   }
@@ -59,6 +60,16 @@ export function checkVoter(args: {
     };
   }
   return { ok: true, group: open[0] ?? null };
+}
+
+/**
+ * Whether `voter` is the requester by any identity either has: the voter's id, e-mail or Slack id against the
+ * requester's id, e-mail or Slack id. (A person listed as `alice` who signs in at an issuer naming people by e-mail
+ * is still the requester.) The decide validator and its handler's break-glass test share it.
+ */
+export function isRequesterVoter(voter: Pick<Principal, 'id' | 'email' | 'slack'>, requester: string | Pick<Principal, 'id' | 'email' | 'slack'>): boolean {
+  if (typeof requester === 'string') return isIdentityOf(voter, requester);
+  return [requester.id, emailOf(requester), requester.slack].some((identity) => isIdentityOf(voter, identity));
 }
 
 export function quorumReached(approvals: Vote[], quorum: number): boolean {

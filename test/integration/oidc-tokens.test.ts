@@ -23,7 +23,9 @@ rules:
 const submission = { action: 'read.orders', resource: 'postgres://staging/orders', environment: 'staging' };
 
 function principalsFor(issuer: string) {
-  return `${DEFAULT_PRINCIPALS}issuers:
+  return `${DEFAULT_PRINCIPALS}  - {id: gina, kind: human, groups: [data-owners], email: gina@example.com}
+  - {id: hank, kind: human, groups: [data-owners], email: hank@example.com}
+issuers:
   - issuer: ${issuer}
     audience: interlock
     principal: "svc:gh-{repository}"
@@ -159,6 +161,17 @@ describe('OIDC bearer tokens on the API', () => {
     assert.equal(fresh.body.approvals[0].authTime, new Date(signedIn * 1000).toISOString());
     const done = await stack.until('svc:etl-bot', action.id, (a) => a.status === 'approved');
     assert.equal(done.approvals.length, 1);
+  });
+
+  test('a person listed under another id is that principal when the issuer names them by e-mail: the requester cannot approve by signing in', async () => {
+    const own = await stack.submit('gina', drop); // with gina's Interlock token
+    await stack.until('gina', own.id, (a) => a.status === 'pending_approval');
+    const self = await stack.call(await person('Gina@example.com', now()), 'POST', `/v1/actions/${own.id}/decisions`, { decision: 'approve' });
+    assert.equal(self.status, 403, JSON.stringify(self.body));
+    assert.equal(self.body.error.code, 'self_approval');
+    const other = await stack.call(await person('hank@example.com', now()), 'POST', `/v1/actions/${own.id}/decisions`, { decision: 'approve' });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    assert.equal(other.body.approvals[0].principal, 'hank', 'recorded as the listed principal, not as a second identity');
   });
 
   test('on a step-up rule a denial needs no fresh sign-in, and the requester cannot approve under another spelling', async () => {

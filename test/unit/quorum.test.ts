@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Vote } from '../../domain/action';
 import { Refusal } from '../../workflows/messages';
-import { checkVoter, quorumReached } from '../../workflows/quorum';
+import { checkVoter, isRequesterVoter, quorumReached } from '../../workflows/quorum';
 
 const alice = { id: 'alice@example.com', kind: 'human' as const, groups: ['data-owners'], slack: 'U0ALICE' };
 const bob = { id: 'bob@example.com', kind: 'human' as const, groups: ['data-owners'], slack: 'U0BOB' };
@@ -34,6 +34,15 @@ describe('checkVoter compares identities, not strings', () => {
       }
     });
   }
+
+  test('a requester listed under another id is refused when it votes under its e-mail or Slack id, and so counts as break-glass', () => {
+    const listedAlice = { id: 'alice', email: 'alice@example.com', slack: 'U0ALICE' };
+    assert.equal(check({ requester: listedAlice }).refusal, Refusal.selfApproval, 'voter alice@example.com is requester alice');
+    assert.equal(check({ voter: { ...alice, id: 'U0ALICE', slack: undefined }, requester: listedAlice }).refusal, Refusal.selfApproval);
+    assert.equal(check({ requester: { id: 'svc:etl-bot' } }).ok, true);
+    assert.equal(isRequesterVoter(alice, listedAlice), true);
+    assert.equal(isRequesterVoter(bob, listedAlice), false);
+  });
 
   test('a requester recorded in another spelling cannot approve its own action', () => {
     for (const requester of ['Alice@Example.com', ' alice@example.com']) assert.equal(check({ requester }).refusal, Refusal.selfApproval);
