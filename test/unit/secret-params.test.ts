@@ -5,12 +5,12 @@ import { isSecretKey, redactSecretParams, secretKeyPaths } from '../../domain';
 describe('params keys that look like secrets', () => {
   test('match as a whole word of the key, in snake, kebab, dotted, camel and upper case', () => {
     const secret = ['password', 'PASSWORD', 'db_password', 'dbPassword', 'DB-PASSWORD', 'password2', 'secret', 'client_secret', 'clientSecret', 'token', 'apiToken', 'x-auth-token',
-      'api_key', 'apiKey', 'APIKey', 'api-key', 'ApiKey', 'apikey', 'APIKEY', 'private_key', 'privateKey', 'ssh.private.key', 'credential', 'aws_credentials', 'Credentials', 'passwd', 'authorization', 'authHeader', 'basic_auth'];
+      'api_key', 'apiKey', 'APIKey', 'api-key', 'ApiKey', 'apikey', 'APIKEY', 'private_key', 'privateKey', 'ssh.private.key', 'credential', 'aws_credentials', 'Credentials', 'passwd', 'authorization', 'authHeader', 'basic_auth', 'auth', 'Auth', 'proxy-authorization', 'auth_code', 'authorization_header', 'auth.value'];
     for (const key of secret) assert.equal(isSecretKey(key), true, key);
   });
 
   test('do not match a word that merely contains one', () => {
-    const kept = ['tokenizer', 'secretary', 'passwordless_flow', 'keyspace', 'primary_key', 's3_key', 'key', 'api', 'max_tokens', 'author', 'table', 'privateer', 'credentialing', 'bypass'];
+    const kept = ['tokenizer', 'secretary', 'passwordless_flow', 'keyspace', 'primary_key', 's3_key', 'key', 'api', 'max_tokens', 'author', 'table', 'privateer', 'credentialing', 'bypass', 'auth_role', 'authRole', 'auth_scope', 'auth_method', 'authorization_level', 'oauth_provider'];
     for (const key of kept) assert.equal(isSecretKey(key), false, key);
   });
 
