@@ -167,7 +167,13 @@ export class ActionCore {
       );
       if (!started) {
         // Two requests with one key race, or the key's action is closed already: the same action.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey !== undefined)) {
+          // Nothing started: a rejected request changes nothing, so the key this request took is given back.
+          if (idempotencyKey !== undefined && !replayed) {
+            await this.db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.principalId, requester.id), eq(idempotencyKeys.key, idempotencyKey), eq(idempotencyKeys.actionId, input.id))).catch(() => undefined);
+          }
+          throw err;
+        }
         return { action: await this.shown(requester, (await this.find(input.id)) ?? initialAction(input)), replayed };
       }
     }
@@ -180,6 +186,7 @@ export class ActionCore {
 
   /** The live Action from the workflow, or the last recorded one when the workflow cannot answer. */
   async find(id: string): Promise<Action | null> {
+    if (!ACTION_ID.test(id)) return null; // no action has such an id: nothing to ask
     const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
     const recorded = row ? (row.snapshot as unknown as Action) : null;
     if (recorded && isTerminal(recorded.status)) return recorded;
@@ -188,9 +195,19 @@ export class ActionCore {
     } catch (err) {
       // No such workflow: no such action. A workflow that exists but cannot answer yet (a loaded worker, its
       // first step not written) is not "not found": the caller is told to retry.
-      if (recorded || err instanceof WorkflowNotFoundError || !/^act_[0-9A-Za-z]{1,64}$/.test(id)) return recorded;
+      if (recorded || err instanceof WorkflowNotFoundError) return recorded;
       throw new InterlockError(ErrorCode.unavailable, `action ${id} cannot answer yet; retry shortly`);
     }
+  }
+
+  /**
+   * Before a vote: 404 when there is no such action; 403 `not_an_approver` when the caller may not read it (the
+   * contract's answer to a non-approver), saying nothing of the action. A reader's vote is judged by the workflow.
+   */
+  async mayVote(caller: Principal, id: string): Promise<void> {
+    const action = await this.find(id);
+    if (!action) throw notFound(`action ${id}`);
+    if (!canRead(caller, action)) throw new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`);
   }
 
   async get(caller: Principal, id: string): Promise<Action> {

@@ -11,7 +11,8 @@ import { admitRequest, type SubmissionAdmission } from '../limits/submission-adm
 import { OPTIONAL_BODY } from '../openapi';
 import { AuditEventSchema } from './audit';
 
-const IdParams = Type.Object({ id: Type.String({ pattern: '^act_[0-9A-Za-z]{1,64}$', description: 'action id (also the Temporal workflow id)' }) });
+// Any printable id is looked up, and one that names no action is 404; control characters (NUL) are malformed, 400.
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'action id (also the Temporal workflow id), `act_...`' }) });
 const tags = ['actions'];
 const security = [{ bearer: [] }];
 
@@ -79,8 +80,8 @@ export async function actionRoutes(app: FastifyInstance, { services, actions, ad
       response: { 200: ActionSchema, ...bodyErrors(403, 404, 409, 422) },
     },
   }, async (req) => {
-    // Someone who may not read the action learns nothing, not even that it exists (404, not 403).
-    await actions.get(req.principal, req.params.id);
+    // Someone who may not read the action is told only that it may not vote on it (403), nothing of the action.
+    await actions.mayVote(req.principal, req.params.id);
     return withLinks(await actions.decide(req.principal, req.params.id, req.body.decision, req.body.comment ?? null, 'api', req.authentication.authTime));
   });
 

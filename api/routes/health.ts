@@ -16,6 +16,8 @@ const Readiness = Type.Object({
   }),
   /** Broken edits the process ignores while the last good version serves: ready, but someone must fix the file. */
   warnings: Type.Array(Type.String()),
+  /** When not ready (503): the contract's error object, naming what is unusable. */
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })) })),
 });
 
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
@@ -53,7 +55,15 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
     const ok = temporalCheck.ok && database.ok && policy.serving;
     reply.code(ok ? 200 : 503);
     if (!ok) reply.header('retry-after', '5');
-    return { ok, checks: { temporal: temporalCheck, database, policy, principals, targets }, warnings };
+    const checks = { temporal: temporalCheck, database, policy, principals, targets };
+    if (ok) return { ok, checks, warnings };
+    const details = [
+      ...(!temporalCheck.ok ? [{ field: 'temporal', message: temporalCheck.error ?? 'unusable' }] : []),
+      ...(!database.ok ? [{ field: 'database', message: database.error ?? 'unusable' }] : []),
+      ...(!policy.serving ? [{ field: 'policy', message: policy.error ?? `no valid policy was loaded from ${policy.file}` }] : []),
+    ];
+    const error = { code: 'unavailable', message: `not ready: ${details.map((d) => d.field).join(', ')} unusable`, details };
+    return { ok, checks, warnings, error };
   });
 
   app.get('/metrics', {

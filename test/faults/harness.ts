@@ -143,8 +143,8 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
       return tokens.get(principal)!;
     },
     /** A JSON request to an API process as `principal`. */
-    async call(api: RoleProcess, principal: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-      const headers: Record<string, string> = { authorization: `Bearer ${await world.token(principal)}` };
+    async call(api: RoleProcess, principal: string, method: string, route: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+      const headers: Record<string, string> = { authorization: `Bearer ${await world.token(principal)}`, ...extra };
       if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await fetch(api.url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();

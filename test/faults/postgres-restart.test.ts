@@ -35,7 +35,8 @@ describe('Postgres stopped while actions write their audit events, then started 
       await postgres.crash();
       const since = Date.now();
       const res = await fetch(`${api.url}/readyz`);
-      readyzWhileDown = { status: res.status, database: ((await res.json()) as any).checks?.database?.ok };
+      const body = (await res.json()) as any;
+      readyzWhileDown = { status: res.status, database: body.checks?.database?.ok, error: body.error?.code, names: body.error?.details?.map((d: { field: string }) => d.field) };
       // Down until audit writes have failed against the outage and are being retried: audit steps are local
       // activities (retried in the worker, which logs each failed try); histories before them, server-side ones.
       while (!retriedSteps() && Date.now() - since < 20_000) {
@@ -52,7 +53,7 @@ describe('Postgres stopped while actions write their audit events, then started 
     });
     await outage;
     assert.ok(retriedSteps(), `audit writes failed during the outage and were retried (server-side retries: ${JSON.stringify(retrying)})`);
-    assert.deepEqual(readyzWhileDown, { status: 503, database: false }, 'the API saw the database down');
+    assert.deepEqual(readyzWhileDown, { status: 503, database: false, error: 'unavailable', names: ['database'] }, 'the API saw the database down, and said so in the contract error');
     assert.ok(world.sink.effects.size < ACTIONS, `Postgres was stopped while actions were still running (${world.sink.effects.size} of ${ACTIONS} had run)`);
 
     await world.until(ids, 'succeeded');

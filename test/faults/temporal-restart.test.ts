@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { findTemporalCli, startDevServer, type DevServer } from '../../devserver';
-import { APPROVER, compareEvents, EXPECTED_EVENTS, inParallel, recordFigures, startFaultWorld, type FaultWorld } from './harness';
+import { APPROVER, REQUESTER, compareEvents, EXPECTED_EVENTS, inParallel, recordFigures, startFaultWorld, type FaultWorld } from './harness';
 
 const ACTIONS = 100;
 
@@ -33,6 +33,11 @@ describe('the Temporal dev server killed with SIGKILL and restarted from its SQL
     await world.until(ids, 'pending_approval');
 
     await server.kill();
+    // A submission while Temporal is down is refused and changes nothing: its Idempotency-Key is not kept, so the
+    // same key with another body is a new action afterwards, not `idempotency_key_reused`.
+    const key = { 'idempotency-key': `while-down-${Date.now()}` };
+    const whileDown = await world.call(api, REQUESTER, 'POST', '/v1/actions', { action: 'fault.approve', resource: 'fault://down', params: { n: -1 } }, key);
+    assert.equal(whileDown.status, 503, JSON.stringify(whileDown.body));
     server = await serve();
 
     // What Temporal itself holds after the restart: every workflow running, its status attribute pending.
@@ -66,6 +71,10 @@ describe('the Temporal dev server killed with SIGKILL and restarted from its SQL
     const verify = await world.verifyAudit();
     assert.equal(verify.code, 0, verify.output);
     assert.equal(verify.count, ACTIONS * EXPECTED_EVENTS['fault.approve'].length);
+    // After the counts: the key refused while Temporal was down starts a new action now.
+    const afterwards = await world.call(api, REQUESTER, 'POST', '/v1/actions', { action: 'fault.approve', resource: 'fault://down', params: { n: -2 } }, key);
+    assert.equal(afterwards.status, 202, JSON.stringify(afterwards.body));
+    await world.call(api, REQUESTER, 'POST', `/v1/actions/${afterwards.body.id}/cancel`, {});
     recordFigures({ test: 'temporal-restart', actions: ACTIONS, effectsPerAction: world.sink.effects.size / ACTIONS, lostEvents: events.lost, seconds: (Date.now() - started) / 1000 });
   });
 });

@@ -70,12 +70,21 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal(res.status, 400);
   });
 
-  test('an unknown or malformed action id is 404 or 400, on every route', async () => {
+  test('an id that names no action is 404 on every route, whatever its shape; one with a control character is 400', async () => {
     assert.equal((await stack.call(BOT, 'GET', '/v1/actions/act_01UNKNOWN00000000000000000')).status, 404);
     assert.equal((await stack.call(BOT, 'GET', '/v1/actions/act_01UNKNOWN00000000000000000/audit')).status, 404);
     assert.equal((await stack.call('bob@example.com', 'POST', '/v1/actions/act_01UNKNOWN00000000000000000/decisions', { decision: 'approve' })).status, 404);
     assert.equal((await stack.call(BOT, 'POST', '/v1/actions/act_01UNKNOWN00000000000000000/cancel', {})).status, 404);
-    assert.equal((await stack.call(BOT, 'GET', '/v1/actions/not-an-id')).status, 400);
+    for (const id of ['not-an-id', 'act_', 'act_has-dash', '..', `act_${'x'.repeat(80)}`]) {
+      const res = await stack.call(BOT, 'GET', `/v1/actions/${encodeURIComponent(id)}`);
+      assert.equal(res.status, 404, id);
+      assert.equal(res.body.error.code, 'not_found');
+    }
+    assert.equal((await stack.call(BOT, 'GET', '/v1/actions/not-an-id/wait?timeout=0')).status, 404);
+    assert.equal((await stack.call('bob@example.com', 'POST', '/v1/actions/not-an-id/decisions', { decision: 'approve' })).status, 404);
+    const control = await stack.call(BOT, 'GET', '/v1/actions/act_01%01X');
+    assert.equal(control.status, 400);
+    assert.equal(control.body.error.details[0].field, 'params.id');
   });
 
   test('a vote with an invalid decision is 400; wait with a timeout above 300 is 400', async () => {

@@ -51,10 +51,11 @@ const TABLE: Row[] = [
   { route: 'GET /v1/actions/{id}',                  target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
   { route: 'GET /v1/actions/{id}/wait?timeout=0',   target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
   { route: 'GET /v1/actions/{id}/audit',            target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
+  // A caller who may not read the action may not vote on it: 403 not_an_approver (the contract's answer), and nothing more.
   { route: 'POST /v1/actions/{id}/decisions',       target: 'pending',  fresh: true, body: { decision: 'approve', comment: 'matrix' },
-                                                                expect: [403, 404,  200,  404,  403,  403,  401,  401,  401] },
+                                                                expect: [403, 403,  200,  403,  403,  403,  401,  401,  401] },
   { route: 'POST /v1/actions/{id}/decisions',       target: 'cancelled', body: { decision: 'approve' },
-                                                                expect: [409, 404,  409,  404,  409,  409,  401,  401,  401] },
+                                                                expect: [409, 403,  409,  403,  409,  409,  401,  401,  401] },
   { route: 'POST /v1/actions/{id}/cancel',          target: 'pending',  fresh: true, body: { reason: 'matrix' },
                                                                 expect: [200, 404,  403,  404,  403,  200,  401,  401,  401] },
   // A closed workflow takes no Update at all: whoever may read it learns it is closed.
