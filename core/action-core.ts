@@ -361,7 +361,7 @@ export class ActionCore {
    * this call's to run (once per process: other local calls see it taken, other processes see another claim).
    * Params other than the action's, someone else's action, or an executed action: no claim, a plain wait.
    */
-  async holdForApproval(caller: Principal, id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }> {
+  async holdForApproval(caller: Principal, id: string, params: Record<string, unknown>, ms: number, signal?: AbortSignal): Promise<{ action: Action; mine: boolean }> {
     this.sweepClaims();
     const recorded = await this.recorded(id);
     const hash = paramsHash(params);
@@ -379,14 +379,17 @@ export class ActionCore {
     }
     if (!held) return { action: await this.waitUntil(caller, id, ms / 1000, 'moved'), mine: false };
     held.holders++;
-    let action: Action;
+    let action: Action | null;
     try {
-      action = await this.waitUntil(caller, id, ms / 1000, 'moved');
+      action = await untilAborted(this.waitUntil(caller, id, ms / 1000, 'moved'), signal);
     } finally {
       held.holders--;
       // No call holds it any more: withdrawn at once, so no later vote redeems for a call that is not there.
       if (held.holders === 0) await this.releaseClaim(id, held);
     }
+    // The call is gone: nothing runs for it now. A redemption a vote made for its claim meanwhile waits for the
+    // agent's repeated call (the claim is remembered for CLAIM_GRACE_MS), like one that read a withdrawn claim.
+    if (action === null) return { action: (await this.recorded(id)) ?? (await this.get(caller, id)), mine: false };
     // Redeemed for this claim (by a vote just now, or by one that read the claim just before it was withdrawn): one
     // call of this process runs it, once. The claim id is in the recorded grant, never in what the API shows.
     const now = await this.recorded(id);
@@ -491,4 +494,15 @@ function decodeCursor(cursor: string): [string, string] {
     /* fall through */
   }
   throw new InterlockError(ErrorCode.invalidRequest, 'cursor is not one this API issued', [{ field: 'cursor', message: 'invalid cursor' }]);
+}
+
+/** `work`'s answer, or null as soon as `signal` aborts (the work goes on unobserved and ends at its own timeout). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | null> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

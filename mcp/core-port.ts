@@ -26,7 +26,7 @@ export function corePort(actions: ActionCore, services: Pick<CoreServices, 'audi
     // The core's long poll: it returns as soon as the action settles, so an approval reaches the upstream at once.
     wait: (id, ms) => actions.wait(caller, id, ms / 1000),
     // Held with a claim: the approving vote redeems for it, so the upstream runs as soon as the vote is recorded.
-    hold: (id, params, ms) => actions.holdForApproval(caller, id, params, ms),
+    hold: (id, params, ms, signal) => actions.holdForApproval(caller, id, params, ms, signal),
     redeem: (grant, params) => actions.redeemGrant(caller, grant, params),
     report: (id, status, output) => actions.reportResult(caller, id, status, output),
   };

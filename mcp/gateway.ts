@@ -114,6 +114,7 @@ export function createGatewayServer(s: GatewaySession): Server {
           if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++step, message } });
         },
         log: s.log,
+        signal: extra.signal,
       });
     } catch (err) {
       const r = refusalOf(err);

@@ -29,6 +29,8 @@ export interface HeldCall {
   runUpstream(): Promise<CallToolResult>;
   progress(message: string): Promise<void>;
   log: { warn(obj: object, msg: string): void };
+  /** The agent's request: aborted when it cancels the call or goes away, and then nothing more is held or run for it. */
+  signal?: AbortSignal;
 }
 
 /** Identical calls (same principal by the key's scope, same person, tool and RFC 8785 canonical arguments) share a key. */
@@ -105,6 +107,8 @@ export async function holdCall(h: HeldCall): Promise<CallToolResult> {
   const deadline = Date.now() + h.holdSeconds * 1000;
   let a = await actionFor(h);
   for (;;) {
+    // Nobody is waiting for this call any more: it answers pending (to nobody) and holds no claim; the action goes on.
+    if (h.signal?.aborted) return pending(a, h.tool, h.repeatWindowSeconds);
     if (a.status === 'succeeded' || a.status === 'failed') return kept(a, h.tool);
     if (a.status === 'denied' || a.status === 'expired' || a.status === 'cancelled') return closed(a, h.tool);
     if (a.status === 'approved' && a.grant?.token && !a.grant.redeemedAt) {
@@ -121,7 +125,7 @@ export async function holdCall(h: HeldCall): Promise<CallToolResult> {
     // At /mcp: held with a claim while pending; and once executing, a redemption made for this process's claim
     // (by a vote that read it as an earlier call stopped holding) is run by this call.
     if ((a.status === 'pending_approval' || a.status === 'executing') && h.port.hold) {
-      const held = await h.port.hold(a.id, h.args, Math.min(left, SLICE_MS));
+      const held = await h.port.hold(a.id, h.args, Math.min(left, SLICE_MS), h.signal);
       if (held.mine) return runRedeemed(h, held.action);
       const moved = held.action.status !== a.status;
       a = held.action;

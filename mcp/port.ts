@@ -47,9 +47,10 @@ export interface InterlockPort {
   wait(id: string, ms: number): Promise<Action>;
   /**
    * In process only: waits like `wait` while the action is pending approval, holding a claim so that the approving
-   * vote redeems the grant for this call in its own step; `mine` when the redemption is this call's to run.
+   * vote redeems the grant for this call in its own step; `mine` when the redemption is this call's to run. An abort
+   * (the agent cancelled the call or went away) stops the hold at once and withdraws the claim; `mine` is then false.
    */
-  hold?(id: string, params: Record<string, unknown>, ms: number): Promise<{ action: Action; mine: boolean }>;
+  hold?(id: string, params: Record<string, unknown>, ms: number, signal?: AbortSignal): Promise<{ action: Action; mine: boolean }>;
   /** Consumes the grant once, across every process: a second redemption is refused with `grant_used`. */
   redeem(grant: string, params: Record<string, unknown>): Promise<Action>;
   report(id: string, status: 'succeeded' | 'failed', output: unknown): Promise<Action>;
