@@ -232,6 +232,34 @@ servers:
     assert.equal(ran('write_note', 'h1'), 1, 'and does not run it again');
   });
 
+  test('a held call the agent cancels stops holding at once: its claim is withdrawn, a later approval runs nothing, and the repeat runs it once', async () => {
+    const agent = await httpAgent();
+    const args = { id: 'aborted', text: 'never mind' };
+    const abort = new AbortController();
+    const call = agent.callTool({ name: 'notes__write_note', arguments: args }, undefined, { signal: abort.signal, timeout: 60_000 });
+    const action = await heldAction('mcp.notes.write_note', args);
+    const claimsOf = () => stack.services.database.db.select().from(gatewayClaims).where(eq(gatewayClaims.actionId, action.id));
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await ok()) return;
+      assert.fail(what);
+    };
+    await until('the held call claims the action', async () => (await claimsOf()).length === 1);
+    abort.abort();
+    await assert.rejects(call);
+    // Well before the 30 s hold (or a 10 s slice) would have ended it.
+    const cancelledAt = Date.now();
+    await until('the claim is withdrawn once the agent cancelled', async () => (await claimsOf()).length === 0);
+    assert.ok(Date.now() - cancelledAt < 5_000, 'withdrawn at once, not at the end of the slice');
+    await approve(action.id, 'alice@example.com');
+    await approve(action.id, 'bob@example.com');
+    const approved = await stack.until(BOT, action.id, (a) => a.status === 'approved');
+    assert.equal(approved.grant.redeemedAt, null, 'not redeemed for a call nobody waits for');
+    assert.equal(ran('write_note', 'aborted'), 0, 'and nothing ran');
+    const repeat = (await agent.callTool({ name: 'notes__write_note', arguments: args })) as CallToolResult;
+    assert.equal(text(repeat), 'wrote note aborted');
+    assert.equal(ran('write_note', 'aborted'), 1);
+  });
+
   test('over stdio: a call held past `hold` answers pending with the action id; the repeat returns the upstream result', async () => {
     const agent = await stdioAgent(path.join(dir, 'stdio-mcp.yaml'));
     const first = (await agent.callTool({ name: 'notes__write_note', arguments: { id: 's1', text: 'later' } })) as CallToolResult;
