@@ -93,6 +93,15 @@ export class ActionCore {
   }
 
   async submit(requester: Principal, body: Submission, idempotencyKey?: string): Promise<{ action: Action; replayed: boolean }> {
+    // A replay (same key, same body) is the action it made, whatever the policy, principals or targets say now: it is
+    // answered before they are asked. A key whose action never started goes on as a new submission would.
+    const bodyHash = idempotencyKey === undefined ? '' : createHash('sha256').update(canonicalize(body) ?? '').digest('hex');
+    if (idempotencyKey !== undefined) {
+      const [prior] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principalId, requester.id), eq(idempotencyKeys.key, idempotencyKey)));
+      if (prior && prior.bodyHash !== bodyHash) throw keyReused(idempotencyKey, prior.actionId);
+      const made = prior ? await this.find(prior.actionId) : null;
+      if (made) return { action: await this.shown(requester, made), replayed: true };
+    }
     const principals = this.services.principals.current();
     const oversized = oversizedParts(body);
     if (oversized.length > 0) throw codedRefusal(oversized);
@@ -121,13 +130,10 @@ export class ActionCore {
     let replayed = false;
     if (idempotencyKey !== undefined) {
       // Over the raw body, secrets included: a hash keeps none, and two different secrets are two different bodies.
-      const bodyHash = createHash('sha256').update(canonicalize(body) ?? '').digest('hex');
       const inserted = await this.db.insert(idempotencyKeys).values({ principalId: requester.id, key: idempotencyKey, bodyHash, actionId: input.id }).onConflictDoNothing().returning();
       if (inserted.length === 0) {
         const [prior] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principalId, requester.id), eq(idempotencyKeys.key, idempotencyKey)));
-        if (prior.bodyHash !== bodyHash) {
-          throw new InterlockError(ErrorCode.idempotencyKeyReused, `Idempotency-Key "${idempotencyKey}" was already used with a different body (action ${prior.actionId}); use a new key for a new action`, [{ field: 'Idempotency-Key', message: 'reused with a different body', actionId: prior.actionId }]);
-        }
+        if (prior.bodyHash !== bodyHash) throw keyReused(idempotencyKey, prior.actionId);
         input.id = prior.actionId;
         replayed = true;
       }
@@ -505,4 +511,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The same Idempotency-Key with another body: refused, naming the action the key made. */
+function keyReused(key: string, actionId: string): InterlockError {
+  return new InterlockError(ErrorCode.idempotencyKeyReused, `Idempotency-Key "${key}" was already used with a different body (action ${actionId}); use a new key for a new action`, [{ field: 'Idempotency-Key', message: 'reused with a different body', actionId }]);
 }

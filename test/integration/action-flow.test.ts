@@ -55,7 +55,9 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.equal(behalf.status, 403);
     assert.equal(behalf.body.error.code, 'on_behalf_of_approval');
     const outsider = await vote('mallory@example.com');
-    assert.equal(outsider.status, 404, 'who may not read the action learns nothing about it');
+    assert.equal(outsider.status, 403, 'a non-approver may not vote (the contract): told so, and nothing of the action');
+    assert.equal(outsider.body.error.code, 'not_an_approver');
+    assert.doesNotMatch(outsider.body.error.message, /data-owners|approvers:/, 'not even who the approvers are');
     const reader = await vote('dave@example.com');
     assert.equal(reader.status, 403);
     assert.equal(reader.body.error.code, 'not_an_approver');
@@ -104,7 +106,8 @@ describe('an action is one durable workflow from submission to a terminal status
     const a = await stack.submit(BOT, { action: 'infra.scale', resource: 'k8s://prod/api' });
     await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
     const early = await stack.call('carol@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
-    assert.equal(early.status, 404, 'security-oncall is not yet an approver, so it cannot even read the action');
+    assert.equal(early.status, 403, 'security-oncall is not yet an approver');
+    assert.equal(early.body.error.code, 'not_an_approver');
     const escalated = await stack.until(BOT, a.id, (x) => x.decision?.escalationLevel === 1);
     assert.deepEqual(escalated.decision.approvers.groups, ['sre-oncall', 'security-oncall']);
     const now = await stack.call('carol@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });

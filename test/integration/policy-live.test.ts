@@ -85,6 +85,32 @@ describe('policy changes take effect live, safely', () => {
     assert.equal((await stack.call(null, 'GET', '/readyz')).status, 200);
   });
 
+  test('an idempotent replay answers the action it made, even after an edit that would refuse its body now', async () => {
+    const body = { action: 'db.export', resource: 'replay://live' };
+    const key = { 'idempotency-key': `live-replay-${Date.now()}` };
+    const first = await stack.call(BOT, 'POST', '/v1/actions', body, key);
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const before = (await stack.call(null, 'GET', '/readyz')).body.checks.policy.version;
+    const strict = base('require_approval').replace('approvers: {groups: [data-owners], quorum: 1}', 'approvers: {groups: [data-owners], quorum: 1}\n    require_justification: true');
+    writeFileSync(stack.policyFile, strict);
+    const strictVersion = (await waitVersion((v, ok) => v !== before && ok)).checks.policy.version;
+    try {
+      const fresh = await stack.call(BOT, 'POST', '/v1/actions', body);
+      assert.equal(fresh.status, 422, 'a new submission of that body is refused now');
+      assert.equal(fresh.body.error.details[0].field, 'justification');
+      const replay = await stack.call(BOT, 'POST', '/v1/actions', body, key);
+      assert.equal(replay.status, 202, JSON.stringify(replay.body));
+      assert.equal(replay.body.id, first.body.id, 'the same action');
+      const other = await stack.call(BOT, 'POST', '/v1/actions', { ...body, resource: 'replay://other' }, key);
+      assert.equal(other.status, 422);
+      assert.equal(other.body.error.code, 'idempotency_key_reused');
+    } finally {
+      writeFileSync(stack.policyFile, base('require_approval'));
+      await waitVersion((v, ok) => v !== strictVersion && ok);
+      await stack.call(BOT, 'POST', `/v1/actions/${first.body.id}/cancel`, {});
+    }
+  });
+
   test('a distinct-groups quorum refuses a second approver from the same group', async () => {
     const a = await decisionOf(BOT, { action: 'iam.grant', resource: 'iam://role/admin', params: { role: 'admin' } });
     const vote = (who: string) => stack.call(who, 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
