@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, ErrorCode } from './errors';
+import { OPTIONAL_BODY } from './openapi';
 
 /** JSON bodies nested deeper than this are refused before they are parsed (contract: 400 above 32). */
 export const MAX_JSON_DEPTH = 32;
@@ -74,6 +75,11 @@ export function installInputGuards(app: FastifyInstance): void {
       return;
     }
     const text = body as string;
+    // A route whose body is optional (cancel) takes an empty body sent with Content-Type: application/json as none.
+    if (text.trim() === '' && (req.routeOptions.schema as Record<string, unknown> | undefined)?.[OPTIONAL_BODY]) {
+      done(null, undefined);
+      return;
+    }
     if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       done(new ApiError(400, ErrorCode.invalidRequest, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels; flatten it`, [{ field: 'body', message: `nesting deeper than ${MAX_JSON_DEPTH}` }]), undefined);
       return;

@@ -94,7 +94,7 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal((await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=301`)).status, 400);
   });
 
-  test('cancel takes no body at all, or {"reason": ...}: both cancel', async () => {
+  test('cancel takes no body at all (with or without a JSON Content-Type), or {"reason": ...}: each cancels', async () => {
     const pending = async () => {
       const a = await stack.submit(BOT, { action: 'db.export', resource: 'postgres://prod/customers', environment: 'production', justification: 'cancel test' });
       return (await stack.until(BOT, a.id, (x) => x.status === 'pending_approval')).id;
@@ -104,6 +104,12 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     const bareBody = (await bare.json()) as { status: string };
     assert.equal(bare.status, 200, JSON.stringify(bareBody));
     assert.equal(bareBody.status, 'cancelled');
+    // Many clients send Content-Type: application/json on every POST, with nothing after it.
+    const emptyId = await pending();
+    const empty = await fetch(`${stack.url}/v1/actions/${emptyId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${stack.tokens[BOT]}`, 'content-type': 'application/json' } });
+    const emptyBody = (await empty.json()) as { status: string };
+    assert.equal(empty.status, 200, JSON.stringify(emptyBody));
+    assert.equal(emptyBody.status, 'cancelled');
     const reasonId = await pending();
     const withReason = await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, { reason: 'no longer needed' });
     assert.equal(withReason.status, 200, JSON.stringify(withReason.body));
