@@ -214,7 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     rateLimitPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT', 1200),
     rateLimitAnonPerMinute: positiveInt(env, 'INTERLOCK_RATE_LIMIT_ANON', 300),
-    startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 120),
+    startLimitPerMinute: positiveInt(env, 'INTERLOCK_START_LIMIT', 600),
     submitConcurrency: positiveInt(env, 'INTERLOCK_SUBMIT_CONCURRENCY', 8),
     workerCacheSize: positiveInt(env, 'INTERLOCK_WORKER_CACHE', 100),
     jwksCooldownSeconds: seconds(env, 'INTERLOCK_JWKS_COOLDOWN', 30),

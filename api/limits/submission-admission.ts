@@ -34,6 +34,9 @@ class FixedWindow {
   }
 }
 
+/** The starts a principal may make in any 5 s: a quarter of its minute's budget, at least 5. */
+export const burstOf = (perMinute: number): number => Math.max(5, Math.ceil(perMinute / 4));
+
 const refusal = (limit: string, retryAfterSeconds: number, message: string) =>
   new InterlockError(ErrorCode.rateLimited, `${message}; retry in ${retryAfterSeconds} s`, [{ field: limit, message, retryAfterSeconds }]);
 
@@ -45,8 +48,8 @@ const refusal = (limit: string, retryAfterSeconds: number, message: string) =>
 export function createSubmissionAdmission(config: Pick<Config, 'startLimitPerMinute' | 'submitConcurrency'>): SubmissionAdmission {
   const starts = new FixedWindow(config.startLimitPerMinute, 60_000);
   // The minute's budget may not arrive at once: a burst of starts queues in front of everyone's votes in Temporal,
-  // so at most a twelfth of it (and never fewer than 5, nor more than the minute allows) in any 5 seconds.
-  const burst = Math.min(config.startLimitPerMinute, Math.max(5, Math.ceil(config.startLimitPerMinute / 12)));
+  // so at most a quarter of it (and never fewer than 5, nor more than the minute allows) in any 5 seconds.
+  const burst = Math.min(config.startLimitPerMinute, burstOf(config.startLimitPerMinute));
   const bursts = new FixedWindow(burst, 5_000);
   // Keys are principals, and an entry is removed at zero: the map stays small.
   const inFlight = new Map<string, number>();
@@ -58,7 +61,7 @@ export function createSubmissionAdmission(config: Pick<Config, 'startLimitPerMin
       const minute = starts.hit(id);
       if (minute !== null) throw refusal('INTERLOCK_START_LIMIT', minute, `more than ${config.startLimitPerMinute} workflow starts a minute (INTERLOCK_START_LIMIT)`);
       const spread = bursts.hit(id);
-      if (spread !== null) throw refusal('INTERLOCK_START_LIMIT', spread, `more than ${burst} workflow starts in 5 s (a twelfth of INTERLOCK_START_LIMIT=${config.startLimitPerMinute}, at least 5): spread them out`);
+      if (spread !== null) throw refusal('INTERLOCK_START_LIMIT', spread, `more than ${burst} workflow starts in 5 s (a quarter of INTERLOCK_START_LIMIT=${config.startLimitPerMinute}, at least 5): spread them out`);
       inFlight.set(id, running + 1);
       let released = false;
       return {

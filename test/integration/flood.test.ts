@@ -52,7 +52,7 @@ describe("one principal's flood does not starve the approvers", () => {
 
   test('the flood gets 429 once over its limits while an approver votes and reads at once', async (t) => {
     const pending = [];
-    // From three requesters: each may start only a few in any 5 s (a twelfth of its minute's budget, at least 5).
+    // From three requesters: each may start only a few in any 5 s (a quarter of its minute's budget, at least 5).
     const requesters = [BOT, 'carol@example.com', 'frank@example.com'];
     for (let i = 0; i < 14; i++) pending.push(await stack.submit(requesters[i % 3], { action: 'db.export', resource: `postgres://prod/t${i}`, environment: 'production', justification: 'flood test' }));
     for (const a of pending) await stack.until(APPROVER, a.id, (x) => x.status === 'pending_approval');
