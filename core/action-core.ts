@@ -216,10 +216,15 @@ export class ActionCore {
     if (!canRead(caller, action)) throw new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`);
   }
 
+  /**
+   * 404 for an id that names no action; 403 `forbidden` for one the caller may not read (the contract's "not
+   * allowed": a vote says as much already), with nothing of the action itself. Ids are random: a 403 tells an
+   * outsider only that an id it already holds is real.
+   */
   async get(caller: Principal, id: string): Promise<Action> {
     const action = await this.find(id);
-    // Someone who may not read an action learns nothing about it, not even that it exists.
-    if (!action || !canRead(caller, action)) throw notFound(`action ${id}`);
+    if (!action) throw notFound(`action ${id}`);
+    if (!canRead(caller, action)) throw mayNotRead(caller, id);
     return this.shown(caller, action);
   }
 
@@ -246,7 +251,7 @@ export class ActionCore {
     // Who may wait is read from the recorded action (no Query to the workflow); the watch answers from the workflow.
     let recorded = await this.recorded(id);
     if (!recorded) recorded = await this.get(caller, id); // its first step not written yet: asked of the workflow
-    else if (!canRead(caller, recorded)) throw notFound(`action ${id}`);
+    else if (!canRead(caller, recorded)) throw mayNotRead(caller, id);
     if (done(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
@@ -483,6 +488,11 @@ export class ActionCore {
   }
 }
 
+
+/** A known action the caller may not read: who may, and nothing of the action. */
+function mayNotRead(caller: Principal, id: string): InterlockError {
+  return new InterlockError(ErrorCode.forbidden, `${caller.id} may not read action ${id}: only its requester, the person it acts for, its approvers and auditors may`);
+}
 
 function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');

@@ -6,7 +6,7 @@ export const ErrorCode = {
   malformedJson: 'malformed_json',
   /** No bearer token, or one that is unknown, revoked or whose principal is gone. */
   unauthorized: 'unauthorized',
-  /** The caller may not do this (cancel someone else's action, read the whole trail without being an auditor). */
+  /** The caller may not do this (read an action it is not party to, read the whole trail without being an auditor). */
   forbidden: 'forbidden',
   /** A vote by someone who is not among the action's approvers. */
   notAnApprover: 'not_an_approver',
@@ -20,7 +20,7 @@ export const ErrorCode = {
   serviceCannotApprove: 'service_cannot_approve',
   /** A cancel or result from someone who is neither the requester nor an admin. */
   notAllowed: 'not_allowed',
-  /** An unknown action id, or one the caller may not read (which it learns nothing about). */
+  /** An id that names no action (or token). A known action the caller may not read is `forbidden`. */
   notFound: 'not_found',
   /** A request that conflicts with the action's current state, without a more precise code. */
   conflict: 'conflict',

@@ -41,7 +41,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions, ad
   });
 
   r.get('/v1/actions/:id', {
-    schema: { tags, security, summary: 'The Action', params: IdParams, response: { 200: ActionSchema, ...authenticatedErrors(404) } },
+    schema: { tags, security, summary: 'The Action', params: IdParams, response: { 200: ActionSchema, ...authenticatedErrors(403, 404) } },
   }, async (req) => withLinks(await actions.get(req.principal, req.params.id)));
 
   r.get('/v1/actions/:id/wait', {
@@ -50,7 +50,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions, ad
       description: 'Settled: a terminal status, or `approved` for a gate-mode action (the caller may now run it).',
       params: IdParams,
       querystring: Type.Object({ timeout: Type.Integer({ minimum: 0, maximum: 300, default: 30 }) }),
-      response: { 200: ActionSchema, ...authenticatedErrors(404) },
+      response: { 200: ActionSchema, ...authenticatedErrors(403, 404) },
     },
   }, async (req) => withLinks(await actions.wait(req.principal, req.params.id, req.query.timeout)));
 
@@ -113,7 +113,7 @@ export async function actionRoutes(app: FastifyInstance, { services, actions, ad
   });
 
   r.get('/v1/actions/:id/audit', {
-    schema: { tags, security, summary: "The action's audit events, in order", params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEventSchema) }), ...authenticatedErrors(404) } },
+    schema: { tags, security, summary: "The action's audit events, in order", params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEventSchema) }), ...authenticatedErrors(403, 404) } },
   }, async (req) => ({ items: await actions.actionAudit(req.principal, req.params.id) }));
 }
 

@@ -116,11 +116,15 @@ describe('an action is one durable workflow from submission to a terminal status
     assert.ok((await audit(a.id)).includes('approval.escalated'));
   });
 
-  test('the requester may cancel a pending action; a stranger may not see it', async () => {
+  test('the requester may cancel a pending action; a stranger may neither see nor cancel it (403, nothing of the action)', async () => {
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'db://customers' });
     await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
-    assert.equal((await stack.call('mallory@example.com', 'GET', `/v1/actions/${a.id}`)).status, 404);
-    assert.equal((await stack.call('mallory@example.com', 'POST', `/v1/actions/${a.id}/cancel`, {})).status, 404);
+    const seen = await stack.call('mallory@example.com', 'GET', `/v1/actions/${a.id}`);
+    assert.equal(seen.status, 403);
+    assert.equal(seen.body.error.code, 'forbidden');
+    assert.doesNotMatch(JSON.stringify(seen.body), /db\.export|pending_approval|customers/);
+    assert.equal((await stack.call('mallory@example.com', 'POST', `/v1/actions/${a.id}/cancel`, {})).status, 403);
+    assert.equal((await stack.call('mallory@example.com', 'GET', '/v1/actions/act_01NOSUCHACTION0000000000000')).status, 404);
     const res = await stack.call(BOT, 'POST', `/v1/actions/${a.id}/cancel`, { reason: 'wrong table' });
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'cancelled');

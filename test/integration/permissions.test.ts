@@ -6,7 +6,8 @@ import { DEFAULT_PRINCIPALS, startStack, type TestStack } from '../support/stack
 /**
  * Who may call what: every REST route against every kind of caller, as one table. The contract's Roles: a
  * requester reads its own actions, an approver those it may decide, auditors and admins all; admins may also
- * cancel any action. A caller that may not read an action gets 404 on every route of it (it learns nothing).
+ * cancel any action. A caller that may not read an action gets 403 on every route of it (and nothing of the action);
+ * an id that names no action is 404.
  */
 
 // sre@ approves only prod-infra-change; root@ is an admin who approves nothing; svc:other-bot requests too.
@@ -48,21 +49,21 @@ const TABLE: Row[] = [
   { route: 'POST /v1/actions',                      target: 'none',      body: submission,
                                                                 expect: [202, 202,  202,  202,  202,  202,  401,  401,  401] },
   { route: 'GET /v1/actions',                       target: 'none',     expect: [200, 200,  200,  200,  200,  200,  401,  401,  401] },
-  { route: 'GET /v1/actions/{id}',                  target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
-  { route: 'GET /v1/actions/{id}/wait?timeout=0',   target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
-  { route: 'GET /v1/actions/{id}/audit',            target: 'pending',  expect: [200, 404,  200,  404,  200,  200,  401,  401,  401] },
+  { route: 'GET /v1/actions/{id}',                  target: 'pending',  expect: [200, 403,  200,  403,  200,  200,  401,  401,  401] },
+  { route: 'GET /v1/actions/{id}/wait?timeout=0',   target: 'pending',  expect: [200, 403,  200,  403,  200,  200,  401,  401,  401] },
+  { route: 'GET /v1/actions/{id}/audit',            target: 'pending',  expect: [200, 403,  200,  403,  200,  200,  401,  401,  401] },
   // A caller who may not read the action may not vote on it: 403 not_an_approver (the contract's answer), and nothing more.
   { route: 'POST /v1/actions/{id}/decisions',       target: 'pending',  fresh: true, body: { decision: 'approve', comment: 'matrix' },
                                                                 expect: [403, 403,  200,  403,  403,  403,  401,  401,  401] },
   { route: 'POST /v1/actions/{id}/decisions',       target: 'cancelled', body: { decision: 'approve' },
                                                                 expect: [409, 403,  409,  403,  409,  409,  401,  401,  401] },
   { route: 'POST /v1/actions/{id}/cancel',          target: 'pending',  fresh: true, body: { reason: 'matrix' },
-                                                                expect: [200, 404,  403,  404,  403,  200,  401,  401,  401] },
+                                                                expect: [200, 403,  403,  403,  403,  200,  401,  401,  401] },
   // A closed workflow takes no Update at all: whoever may read it learns it is closed.
   { route: 'POST /v1/actions/{id}/cancel',          target: 'cancelled', body: {},
-                                                                expect: [409, 404,  409,  404,  409,  409,  401,  401,  401] },
+                                                                expect: [409, 403,  409,  403,  409,  409,  401,  401,  401] },
   { route: 'POST /v1/actions/{id}/result',          target: 'approved', fresh: true, body: { status: 'succeeded', output: 'ran' },
-                                                                expect: [200, 404,  403,  404,  403,  403,  401,  401,  401] },
+                                                                expect: [200, 403,  403,  403,  403,  403,  401,  401,  401] },
   { route: 'GET /v1/audit',                         target: 'none',     expect: [403, 403,  403,  403,  200,  200,  401,  401,  401] },
   { route: 'GET /v1/audit/verify',                  target: 'none',     expect: [403, 403,  403,  403,  200,  200,  401,  401,  401] },
   { route: 'POST /v1/policy/evaluate',              target: 'none',     body: submission,

@@ -83,10 +83,11 @@ describe('submission answers with the decision; /wait blocks on the workflow', (
     assert.equal(seen.body.status, 'approved', JSON.stringify(seen.body));
   });
 
-  test('a waiter who may not read the action learns nothing; one who may sees it without the grant', async () => {
+  test('a waiter who may not read the action is refused at once and learns nothing of it; one who may sees it without the grant', async () => {
     const a = await stack.submit(BOT, exportBody);
     const stranger = await stack.call('sre@example.com', 'GET', `/v1/actions/${a.id}/wait?timeout=1`);
-    assert.equal(stranger.status, 404);
+    assert.equal(stranger.status, 403);
+    assert.deepEqual(Object.keys(stranger.body), ['error']);
     const approver = stack.call('alice@example.com', 'GET', `/v1/actions/${a.id}/wait?timeout=30`);
     await stack.call('erin@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
     await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'approve' });
