@@ -16,7 +16,8 @@ export function readPolicy(doc: Document, problems: ProblemList): PolicyDefiniti
   const top = MapReader.of(problems, doc.contents, '', null, TOP_KEYS);
   if (!top) return fallback;
 
-  if (top.require('version', 'the schema version, 1')) {
+  // `version` may be left out (it is 1), as may `defaults` or either of its keys (deny, 1h): fail closed either way.
+  if (top.has('version')) {
     const version = top.integer('version', 1);
     if (version !== undefined && version !== 1) top.report(top.raw('version'), 'version', `version ${version} is not supported; this Interlock reads version: 1`);
   }
@@ -33,12 +34,12 @@ export function readPolicy(doc: Document, problems: ProblemList): PolicyDefiniti
 }
 
 function readDefaults(top: MapReader): PolicyDefaults | undefined {
-  if (!top.require('defaults', 'at least {decision: deny, timeout: 1h}')) return undefined;
+  if (!top.has('defaults')) return undefined;
   const r = top.map('defaults', ['decision', 'timeout', 'grant']);
   if (!r) return undefined;
   // require_approval as a default would need approvers; write a final `when: true` rule instead.
-  const decision = r.require('decision', 'deny (fail closed) or allow') ? r.oneOf('decision', ['deny', 'allow'] as const) : undefined;
-  const timeout = r.require('timeout', 'how long approvals may take, e.g. 1h') ? r.duration('timeout') : undefined;
+  const decision = r.has('decision') ? r.oneOf('decision', ['deny', 'allow'] as const) : undefined;
+  const timeout = r.has('timeout') ? r.duration('timeout') : undefined;
   return { decision: decision ?? 'deny', timeoutSeconds: timeout ?? 3600, grantSeconds: r.duration('grant') ?? null };
 }
 

@@ -86,13 +86,13 @@ export class MapReader {
     return undefined;
   }
 
-  /** Seconds, from `30s`, `10m`, `1.5h`, `2d`. */
+  /** Seconds, from `30s`, `10m`, `1.5h`, `2d`, `1h30m`. */
   duration(key: string): number | undefined {
     const text = this.scalar(key, 'a duration like 30s, 10m, 1h or 2d', (v): v is string => typeof v === 'string');
     if (text === undefined) return undefined;
     const seconds = parseDuration(text);
     if (seconds !== null && seconds > 0) return seconds;
-    this.report(this.values.get(key), this.pathOf(key), `"${text}" is not a duration; write a positive number with a unit s, m, h or d, e.g. 30s, 10m, 1h, 2d`);
+    this.report(this.values.get(key), this.pathOf(key), `"${text}" is not a duration; write a positive number with a unit s, m, h or d, e.g. 30s, 10m, 1h, 2d, 1h30m`);
     return undefined;
   }
 
@@ -147,13 +147,15 @@ export class MapReader {
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-const DURATION = /^(\d+(?:\.\d+)?)(s|m|h|d)$/;
+/** A number and a unit, repeated with the units from largest to smallest: `30s`, `1.5h`, `1h30m`, `2d12h`. */
+const DURATION = /^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/;
 
-/** Parses a policy duration (`30s`, `10m`, `1.5h`, `2d`) into seconds; null when the text is not one. */
+/** Parses a policy duration (`30s`, `10m`, `1.5h`, `2d`, `1h30m`) into seconds; null when the text is not one. */
 export function parseDuration(text: string): number | null {
-  const m = DURATION.exec(text.trim());
+  const t = text.trim();
+  const m = t === '' ? null : DURATION.exec(t);
   if (!m) return null;
-  return Number(m[1]) * UNIT_SECONDS[m[2]];
+  return ['d', 'h', 'm', 's'].reduce((sum, unit, i) => sum + (m[i + 1] === undefined ? 0 : Number(m[i + 1]) * UNIT_SECONDS[unit]), 0);
 }
 
 /** Renders seconds back in the largest whole unit, for messages (`1800` -> `30m`). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { compilePolicy, PolicyError, type PolicyProblem } from '../policy/index';
+import { compilePolicy, parseDuration, PolicyError, type PolicyProblem } from '../policy/index';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/policy/${name}`, import.meta.url), 'utf8');
 
@@ -86,9 +86,23 @@ describe('compilePolicy', () => {
     assert.deepEqual(problems.map((p) => [p.line, p.path]), [
       [1, 'version'],
       [2, 'defaults.decision'],
-      [2, 'defaults.timeout'],
       [3, 'extra'],
     ]);
+  });
+
+  test('version and defaults may be left out: version 1, deny (fail closed), approvals within 1h', () => {
+    const bare = compilePolicy('rules:\n  - {id: reads, when: \'action.startsWith("read.")\', decision: allow}\n');
+    assert.deepEqual(bare.defaults, { decision: 'deny', timeoutSeconds: 3600, grantSeconds: null });
+    const halfway = compilePolicy('version: 1\ndefaults: {decision: deny}\nrules:\n  - {id: x, when: \'action == "x"\', decision: require_approval, approvers: {groups: [g]}}\n');
+    assert.equal(halfway.defaults.timeoutSeconds, 3600);
+  });
+
+  test('durations may combine units from the largest down: 1h30m, 2d12h, 2m30s', () => {
+    const p = compilePolicy(policy('  - {id: x, when: \'action == "x"\', decision: require_approval, approvers: {groups: [g]}, timeout: 1h30m, escalation: [{after: 2m30s, groups: [h]}]}\n'));
+    assert.equal(p.rules[0].timeoutSeconds, 5400);
+    assert.equal(parseDuration('2d12h'), 216000);
+    assert.equal(parseDuration('1.5h'), 5400);
+    for (const bad of ['30m1h', '1h1h', 'h', '', '10', '1w']) assert.equal(parseDuration(bad), null, bad);
   });
 
   test('distinct_groups: quorum must be reachable by distinct groups', () => {
