@@ -180,12 +180,10 @@ export function collectNames(node: ASTNode, into: PolicyNames): void {
 }
 
 /**
- * The label for `value`: itself when the policy names it, `<prefix>*` for the longest named prefix it starts
- * with (the part after it is the caller's, so it never becomes a series), else `other`.
+ * The label for `value`: itself when the policy names it (an equality or an `in` list), else `other`, as the
+ * contract says. A value that only matches a named prefix (`read.` of `action.startsWith("read.")`) is `other` too:
+ * the rest of it is the caller's, and a label made of it would let callers grow the series.
  */
 export function labelOf(names: NamedValues, value: string): string {
-  if (names.exact.has(value)) return value;
-  let longest: string | null = null;
-  for (const p of names.prefixes) if (value.startsWith(p) && (longest === null || p.length > longest.length)) longest = p;
-  return longest === null ? 'other' : `${longest}*`;
+  return names.exact.has(value) ? value : 'other';
 }
