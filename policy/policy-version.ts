@@ -14,7 +14,12 @@ const MAX_CACHED_ACTIONS = 10_000;
 /** What a condition returned: a match, no match, or the reason it could not be decided. */
 type Verdict = true | false | string;
 
-/** One immutable policy version: first matching rule wins, in file order; errors fail closed. */
+/**
+ * One immutable policy version: first matching rule wins, in file order; errors fail closed. An `allow` rule whose
+ * condition cannot be evaluated does not match (an error never grants anything), and the rules after it decide; a
+ * `deny` or `require_approval` rule whose condition cannot be evaluated denies, naming the rule: skipping it could
+ * let a later rule allow what it was there to stop (as a cloud IAM deny condition that errors still denies).
+ */
 export class PolicyVersion implements CompiledPolicy {
   readonly rules: readonly RuleDefinition[];
   private readonly compiled: readonly CompiledRule[];
@@ -42,7 +47,7 @@ export class PolicyVersion implements CompiledPolicy {
     const activation = new Activation(input);
     for (const rule of this.candidatesFor(activation.action)) {
       const verdict = test(rule, activation);
-      if (verdict === false) continue;
+      if (verdict === false || (verdict !== true && grantsOnly(rule))) continue;
       return verdict === true ? copyDecision(rule.decision) : this.failClosed(rule, verdict);
     }
     return copyDecision(this.fallback);
@@ -62,6 +67,10 @@ export class PolicyVersion implements CompiledPolicy {
       if (verdict === true) {
         trace.push({ ruleId, line, matched: true, reason: `condition was true: ${rule.definition.decision}` });
         return { decision: copyDecision(rule.decision), trace };
+      }
+      if (grantsOnly(rule)) {
+        trace.push({ ruleId, line, matched: false, reason: `condition could not be evaluated (${verdict}); an allow rule that cannot be evaluated does not match` });
+        continue;
       }
       const decision = this.failClosed(rule, verdict);
       trace.push({ ruleId, line, matched: false, reason: decision.reason });
@@ -85,6 +94,9 @@ export class PolicyVersion implements CompiledPolicy {
     return failClosedDecision(rule.definition, this.version, this.defaults, this.source, error);
   }
 }
+
+/** A rule that can only allow: when its condition cannot be evaluated, not matching it is the strict reading. */
+const grantsOnly = (rule: CompiledRule): boolean => rule.definition.decision === 'allow';
 
 function test(rule: CompiledRule, activation: Activation): Verdict {
   try {

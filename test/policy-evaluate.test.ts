@@ -87,6 +87,27 @@ describe('evaluate', () => {
     assert.match(d.reason, /rule "table-guard" \(policy\.yaml:10\) could not be evaluated: .*table.*; denied \(fail closed\)/);
   });
 
+  test('an allow rule whose condition cannot be evaluated does not match: the next rule decides, never the error', () => {
+    const p = compilePolicy(`version: 1
+defaults: {decision: deny, timeout: 1h}
+rules:
+  - {id: small-reads, when: 'action == "t.cel" && params.n < 10', decision: allow}
+  - {id: by-agent, when: 'action == "t.cel" && context.agent == "bot"', decision: require_approval, approvers: {groups: [g]}}
+  - {id: guard, when: 'action == "t.guard" && params.amount > 1000', decision: deny}
+  - {id: rest, when: 'true', decision: allow}
+`);
+    const d = p.evaluate(input({ action: 't.cel', context: { agent: 'bot' } })); // no params.n
+    assert.deepEqual([d.outcome, d.ruleId], ['require_approval', 'by-agent']);
+    assert.equal(p.evaluate(input({ action: 't.cel', params: { n: 3 } })).ruleId, 'small-reads');
+    const { trace } = p.explain(input({ action: 't.cel', context: { agent: 'bot' } }));
+    assert.match(trace[0].reason, /could not be evaluated .*an allow rule that cannot be evaluated does not match/);
+    // A deny rule that cannot be evaluated still denies: skipping it would let `rest` allow what it guards.
+    const g = p.evaluate(input({ action: 't.guard' }));
+    assert.deepEqual([g.outcome, g.ruleId], ['deny', 'guard']);
+    assert.match(g.reason, /could not be evaluated/);
+    assert.deepEqual(p.evaluate(input({ action: 't.guard' })), p.explain(input({ action: 't.guard' })).decision);
+  });
+
   test('decisions are copies: changing one does not change the policy', () => {
     const d = policy.evaluate(input({ params: { table: 'orders' } }));
     d.approvers.groups.push('everyone');
@@ -219,11 +240,11 @@ rules:
     decision: allow
 `);
 
-  test('an action or environment the policy names is its own label; a prefix match is labelled by the prefix', () => {
+  test('an action or environment the policy names is its own label; one that only matches a named prefix is "other"', () => {
     for (const a of ['db.export', 'db.copy', 'db.dump', 'iam.grant']) assert.equal(named.labelFor('action', a), a);
-    assert.equal(named.labelFor('action', 'read.customers'), 'read.*');
+    assert.equal(named.labelFor('action', 'read.customers'), 'other');
     for (const e of ['production', 'staging', 'dev']) assert.equal(named.labelFor('environment', e), e);
-    assert.equal(named.labelFor('environment', 'eu-west-1'), 'eu-*');
+    assert.equal(named.labelFor('environment', 'eu-west-1'), 'other');
   });
 
   test('anything else is "other", so callers cannot grow the series without bound', () => {
