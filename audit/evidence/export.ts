@@ -6,7 +6,8 @@ import { EvidenceCollector, type EvidenceSummary } from './evidence';
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: ExportFormat[] = ['jsonl', 'csv'];
 
-const CSV_COLUMNS = ['seq', 'id', 'action_id', 'type', 'actor', 'at', 'policy_version', 'prev_hash', 'hash', 'data'];
+/** The contract's field names, as jsonl has them (the table's snake_case columns are the database's business). */
+const CSV_COLUMNS = ['seq', 'id', 'actionId', 'type', 'actor', 'at', 'policyVersion', 'prevHash', 'hash', 'data'];
 
 /**
  * Writes the events whose time is in [from, to], in chain order, and returns the evidence summary of

@@ -123,7 +123,7 @@ describe('audit export writes the events and an evidence summary an auditor can 
     const r = await cli('audit', 'export', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--format', 'csv', '--out', out);
     assert.equal(r.code, 0, r.err);
     const rows = parseCsv(readFileSync(out, 'utf8'));
-    assert.deepEqual(rows[0], ['seq', 'id', 'action_id', 'type', 'actor', 'at', 'policy_version', 'prev_hash', 'hash', 'data']);
+    assert.deepEqual(rows[0], ['seq', 'id', 'actionId', 'type', 'actor', 'at', 'policyVersion', 'prevHash', 'hash', 'data']);
     const report = JSON.parse(readFileSync(`${out}.summary.json`, 'utf8'));
     assert.equal(rows.length - 1, report.summary.events);
     for (const [seq, id, actionId, type, actor, at, policyVersion, prevHash, hash, data] of rows.slice(1)) {
