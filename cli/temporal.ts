@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
-import { loadConfig, temporalConnectionOptions } from '../config';
+import { loadConfig, temporalConnectionOptions, type Config } from '../config';
 import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
 import { parseArgs, rejectUnknown, UsageError } from './args';
 import type { CliIo } from './io';
@@ -19,7 +19,18 @@ export async function temporalCommand(argv: string[], io: CliIo): Promise<number
   rejectUnknown(args, []);
   const config = loadConfig(io.env);
   if (!config.temporalAddress) throw new UsageError('TEMPORAL_ADDRESS is not set: `temporal setup` registers the search attributes on an existing Temporal service (the dev server `npm start` runs registers them itself)');
-  const connection = await Connection.connect(temporalConnectionOptions(config, config.temporalAddress));
+  const added = await ensureSearchAttributes(config, config.temporalAddress);
+  const namespace = config.temporalNamespace;
+  io.out(added.length ? `registered ${added.join(', ')} (Keyword) in namespace ${namespace}` : `search attributes already registered in namespace ${namespace}: ${SEARCH_ATTRIBUTE_NAMES.join(', ')}`);
+  return 0;
+}
+
+/**
+ * Registers, through the operator service, those of the five Keyword search attributes the namespace lacks; the
+ * names it registered (none when all were there). Refuses when one exists with another type.
+ */
+export async function ensureSearchAttributes(config: Config, address: string): Promise<string[]> {
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
   try {
     const namespace = config.temporalNamespace;
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
@@ -30,8 +41,7 @@ export async function temporalCommand(argv: string[], io: CliIo): Promise<number
     if (missing.length) {
       await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, KEYWORD])) });
     }
-    io.out(missing.length ? `registered ${missing.join(', ')} (Keyword) in namespace ${namespace}` : `search attributes already registered in namespace ${namespace}: ${SEARCH_ATTRIBUTE_NAMES.join(', ')}`);
-    return 0;
+    return missing;
   } finally {
     await connection.close();
   }

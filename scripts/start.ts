@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { apiTokens } from '../db/schema';
 import { findTemporalCli, startDevServer, type DevServer } from '../devserver';
+import { ensureSearchAttributes } from '../cli/temporal';
 import { createToken } from '../identity';
 import { createLogger } from '../observability';
 import { Lifecycle, openChannels, openProcess, startApiRole, startWorkerRole, type InterlockProcess } from '../processes';
@@ -29,9 +30,16 @@ async function main() {
   if (!address) {
     const binary = findTemporalCli({ explicit: config.temporalCliPath, log: (l) => log.info(l) });
     log.info({ binary, db: path.join(config.dataDir, 'temporal.db') }, 'starting Temporal dev server');
-    devServer = await startDevServer({ binary, dataDir: config.dataDir, onLog: (l) => log.debug({ temporal: l }) });
+    devServer = await startDevServer({ binary, dataDir: config.dataDir, namespace: config.temporalNamespace, onLog: (l) => log.debug({ temporal: l }) });
     address = devServer.address;
     lifecycle.add('Temporal dev server', () => devServer!.stop());
+  } else {
+    // An existing Temporal: register the search attributes when they are missing, as migrations set up the database
+    // (what `npx interlock temporal setup` does; where the operator API refuses, say so and go on).
+    await ensureSearchAttributes(config, address).then(
+      (added) => added.length && log.info({ added, namespace: config.temporalNamespace }, 'search attributes registered'),
+      (err) => log.warn({ err: (err as Error).message, namespace: config.temporalNamespace }, 'could not check or register the search attributes; run `npx interlock temporal setup` with an operator\'s credentials'),
+    );
   }
 
   const p = await openProcess(config, log, lifecycle);
@@ -68,7 +76,7 @@ async function issueFirstRunTokens({ services, config }: InterlockProcess): Prom
   const file = path.join(config.dataDir, 'dev-tokens.env');
   const lines = ['# API tokens created on first start (only their hashes are stored). `source` this file to use them.'];
   for (const principal of services.principals.current().all()) {
-    const { token } = await createToken(db, principal.id, 'first-start');
+    const { token } = await createToken(db, principal.id, { label: 'first-start', createdBy: 'npm start', audit: services.audit });
     const name = principal.id.replace(/^svc:/, '').split('@')[0].replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
     lines.push(`export ${name}_TOKEN=${token}  # ${principal.id}`);
   }
