@@ -13,17 +13,28 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 /** The path of the first string (key or value) in `value` that cannot be stored, or null. Iterative: no stack limit. */
 export function findUnstorable(value: unknown, root: string): string | null {
+  return findIn(value, root, (v) => typeof v === 'string' && UNSTORABLE.test(v));
+}
+
+/**
+ * The path of the first number in `value` JSON cannot carry: `1e400` parses to Infinity, which no JSON, no hash
+ * over canonical JSON and no jsonb column can hold. Iterative: no stack limit.
+ */
+export function findNonFinite(value: unknown, root: string): string | null {
+  return findIn(value, root, (v) => typeof v === 'number' && !Number.isFinite(v), false);
+}
+
+function findIn(value: unknown, root: string, bad: (v: unknown) => boolean, keysToo = true): string | null {
   const stack: [unknown, string][] = [[value, root]];
   while (stack.length > 0) {
     const [v, at] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) return at;
-    } else if (Array.isArray(v)) {
+    if (bad(v)) return at;
+    if (Array.isArray(v)) {
       v.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         const path = at ? `${at}.${k}` : k;
-        if (UNSTORABLE.test(k)) return path;
+        if (keysToo && bad(k)) return path;
         stack.push([item, path]);
       }
     }
@@ -58,6 +69,8 @@ export function refuseUnstorable(req: Pick<FastifyRequest, 'params' | 'query' | 
   for (const [part, value] of [['params', req.params], ['querystring', req.query], ['body', req.body]] as const) {
     const at = findUnstorable(value, part === 'body' ? '' : part);
     if (at !== null) throw unstorable(at || 'body');
+    const huge = part === 'body' ? findNonFinite(value, '') : null;
+    if (huge !== null) throw new ApiError(400, ErrorCode.invalidRequest, `${huge || 'body'} is a number too large for JSON to carry (beyond ±1.8e308); send it as a string`, [{ field: huge || 'body', message: 'number out of range' }]);
   }
 }
 
