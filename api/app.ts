@@ -143,6 +143,29 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   return app;
 }
 
+const EXECUTE_TYPES = new Set(['none', 'http', 'postgres']);
+/** Every key some execute form has. */
+const EXECUTE_KEYS = new Set(['type', 'target', 'path', 'method', 'headers', 'body', 'url', 'statement', 'args']);
+
+/**
+ * An `execute` object that fits none of the forms (an unknown type, a field its form does not have, a form missing
+ * its target): the contract's 422 `target_not_allowed`, naming the field, not 400 with every branch's complaint.
+ * A body that is wrong elsewhere too, or whose `execute` is not an object at all, stays a 400.
+ */
+function unrunnableExecute(err: FastifyError, req: FastifyRequest, details: { field: string; message: string }[]): ApiError | null {
+  const execute = (req.body as { execute?: unknown } | undefined)?.execute;
+  if (err.validationContext !== 'body' || execute === null || typeof execute !== 'object' || Array.isArray(execute)) return null;
+  if (!details.every((d) => d.field === 'execute' || d.field.startsWith('execute.'))) return null;
+  const type = (execute as { type?: unknown }).type;
+  // The union's branches each complain; a field no form has is the one to name, else the first the chosen form lacks.
+  const named = details.filter((d) => d.field !== 'execute' && d.field !== 'execute.type');
+  const field = typeof type !== 'string' || !EXECUTE_TYPES.has(type) ? 'execute.type' : (named.find((d) => !EXECUTE_KEYS.has(d.field.split('.')[1])) ?? named[0])?.field ?? 'execute';
+  const message = field === 'execute.type'
+    ? `execute.type ${typeof type === 'string' ? `"${type}"` : 'is missing or not a string and'} is not one Interlock runs: none (gate mode), http or postgres`
+    : `execute (type ${String(type)}) does not fit its form at ${field}: http takes {target, path, method, headers, body} or {url, ...} under a target's base; postgres takes {target, statement, args}; none takes nothing else`;
+  return new ApiError(422, ErrorCode.targetNotAllowed, message, [{ field, message }]);
+}
+
 function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   const core = err instanceof InterlockError ? err : dependencyUnavailable(err);
   const known = err instanceof ApiError ? err : core ? fromCore(core) : null;
@@ -159,6 +182,8 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
       const message = extra ? `unknown field "${extra}" is not allowed` : missing ? `"${missing}" is required` : `${field} ${v.message}`;
       return { field, message };
     });
+    const unrunnable = unrunnableExecute(err, req, details);
+    if (unrunnable) return reply.code(422).send(unrunnable.body());
     return reply.code(400).send(new ApiError(400, ErrorCode.invalidRequest, details.map((d) => d.message).join('; '), details).body());
   }
   const byCode: Record<string, [number, string, string]> = {

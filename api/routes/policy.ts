@@ -22,7 +22,7 @@ export async function policyRoutes(app: FastifyInstance, { actions }: { actions:
           problems: Type.Array(Type.Record(Type.String(), Type.Unknown())),
           policyVersion: Type.String(),
         }),
-        ...bodyErrors(),
+        ...bodyErrors(422),
       },
     },
   }, async (req) => actions.evaluate(req.principal, req.body) as never);

@@ -118,6 +118,37 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
     assert.equal((await stack.call(BOT, 'POST', `/v1/actions/${reasonId}/cancel`, 'null')).status, 400, 'a JSON null is not "no body"');
   });
 
+  test('a number beyond what JSON can carry (1e400) is 400 naming its field, wherever it is, and starts nothing', async () => {
+    const before = (await stack.call('dave@example.com', 'GET', '/v1/actions?limit=200')).body.items.length;
+    for (const [route, body, field] of [
+      ['/v1/actions', '{"action": "read.x", "resource": "r", "params": {"n": 1e400}}', 'params.n'],
+      ['/v1/actions', '{"action": "read.x", "resource": "r", "context": {"deep": [1, -1e400]}}', 'context.deep[1]'],
+      ['/v1/actions', '{"action": "read.x", "resource": "r", "execute": {"type": "http", "target": "exporter", "path": "/run", "body": {"n": 1e999}}}', 'execute.body.n'],
+      ['/v1/policy/evaluate', '{"action": "read.x", "resource": "r", "params": {"n": 1e400}}', 'params.n'],
+      ['/v1/grants/redeem', '{"grant": "x.y.z", "params": {"n": 1e400}}', 'params.n'],
+    ] as const) {
+      const res = await stack.call(BOT, 'POST', route, body);
+      assert.equal(res.status, 400, `${route} ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.details[0].field, field);
+    }
+    assert.equal((await stack.call('dave@example.com', 'GET', '/v1/actions?limit=200')).body.items.length, before);
+  });
+
+  test('an execute object that fits none of the forms is 422 target_not_allowed naming the field; one that is not an object is 400', async () => {
+    for (const [execute, field] of [
+      [{ type: 'ftp' }, 'execute.type'],
+      [{ type: 'none', url: 'https://exporter.internal/run' }, 'execute.url'],
+      [{ type: 'http', target: 'exporter', path: '/run', foo: 1 }, 'execute.foo'],
+    ] as const) {
+      const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', execute });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'target_not_allowed');
+      assert.equal(res.body.error.details[0].field, field, JSON.stringify(res.body));
+    }
+    assert.equal((await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', execute: 'ftp' })).status, 400);
+    assert.equal((await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', execute: { type: 'ftp' }, extra: 1 })).status, 400, 'wrong elsewhere too: 400');
+  });
+
   test('a "__proto__" key anywhere in a body is refused with a message that says so', async () => {
     const res = await stack.call(BOT, 'POST', '/v1/actions', '{"action": "read.x", "resource": "r", "params": {"__proto__": []}}');
     assert.equal(res.status, 400);
