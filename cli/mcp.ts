@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runStdioGateway } from '../mcp';
 import { one, parseArgs, rejectUnknown, UsageError } from './args';
@@ -26,11 +27,14 @@ export async function mcpCommand(argv: string[], io: CliIo): Promise<number> {
   if (args.positional.length > 0) throw new UsageError(`unexpected "${args.positional[0]}"; ${MCP_USAGE.split('\n')[0]}`);
   const token = io.env.INTERLOCK_TOKEN;
   if (!token) throw new UsageError('INTERLOCK_TOKEN is not set: the gateway calls Interlock as the agent (create one with `npx interlock token create <principal-id>`)');
+  const configFile = path.resolve(one(args, 'config') ?? (io.env.INTERLOCK_MCP || 'mcp.yaml'));
+  // Without its file the gateway would front no server at all: say so instead of serving nothing.
+  if (!existsSync(configFile)) throw new Error(`${configFile} does not exist: the gateway needs the upstream MCP servers it fronts (--config, or INTERLOCK_MCP)`);
   await runStdioGateway({
     url: (io.env.INTERLOCK_URL || 'http://127.0.0.1:3000').replace(/\/$/, ''),
     token,
     onBehalfOf: io.env.INTERLOCK_ON_BEHALF_OF || null,
-    configFile: path.resolve(one(args, 'config') ?? (io.env.INTERLOCK_MCP || 'mcp.yaml')),
+    configFile,
     warn: (m) => io.err(`interlock mcp: ${m}`),
   });
   return 0;

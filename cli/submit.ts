@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { spawn } from 'node:child_process';
 import { InterlockClient } from './api-client';
 import { one, parseArgs, rejectUnknown, required, UsageError, type ParsedArgs } from './args';
@@ -96,8 +97,9 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
 
 /** Gate mode: submit, wait for approval, run the command, report its exit code as the result. */
 export async function execCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  rejectUnknown(args, SUBMIT_FLAGS.filter((f) => f !== 'wait'));
+  // exec always waits: `--wait` is taken (as submit takes it) and changes nothing.
+  const args = parseArgs(argv, ['wait', 'json']);
+  rejectUnknown(args, SUBMIT_FLAGS);
   if (args.rest.length === 0) throw new UsageError('give the command to run after `--`, e.g. `interlock exec --action A --resource R -- ./export.sh`');
   const client = InterlockClient.fromEnv(io.env);
   const key = one(args, 'idempotency-key');
@@ -149,6 +151,7 @@ function runCommand(argv: string[], io: CliIo): Promise<{ code: number; stdout: 
       io.err(`cannot run ${argv[0]}: ${err.message}`);
       done(127);
     });
-    child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1)));
+    // Killed by a signal: 128 + its number, as a shell reports it (SIGKILL 137, SIGTERM 143).
+    child.on('close', (c, signal) => done(c ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
   });
 }
