@@ -33,10 +33,11 @@ test('an unknown field in a submission is 400 invalid_request naming it', async 
   assert.deepEqual(error.details, [{ field: 'nonsense', message: 'unknown field "nonsense" is not allowed' }]);
 });
 
-test('an execute type no executor has is 400, naming execute', async () => {
+test('an execute object that fits no form (postgres with no target) is 422 target_not_allowed, naming the field', async () => {
   const res = await app.inject({ method: 'POST', url: '/v1/actions', headers: auth, payload: { action: 'db.query', resource: 'r', execute: { type: 'postgres' } } });
-  assert.equal(res.statusCode, 400);
-  assert.match(res.json().error.details.map((d: { field: string }) => d.field).join(','), /execute/);
+  assert.equal(res.statusCode, 422);
+  assert.equal(res.json().error.code, 'target_not_allowed');
+  assert.match(res.json().error.details.map((d: { field: string }) => d.field).join(','), /^execute/);
 });
 
 test('a vote that is neither approve nor deny is 400 naming decision', async () => {
