@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ActionCore, dependencyUnavailable, InterlockError, RETRY_AFTER_SECONDS } from '../core';
+import { EXECUTORS } from '../executors/registry';
 import { recordKeyRotation } from '../grants';
 import { OidcVerifier, TokenCache } from '../identity';
 import type { Services } from '../services';
@@ -143,9 +144,14 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   return app;
 }
 
-const EXECUTE_TYPES = new Set(['none', 'http', 'postgres']);
-/** Every key some execute form has. */
-const EXECUTE_KEYS = new Set(['type', 'target', 'path', 'method', 'headers', 'body', 'url', 'statement', 'args']);
+/** The executors' types, and every key some execute form has, from the registry's own schemas. */
+const EXECUTE_TYPES = new Set<string>(EXECUTORS.map((e) => e.type));
+const EXECUTE_KEYS = new Set(EXECUTORS.flatMap((e) => schemaKeys(e.schema)));
+
+/** The property names of an object schema, or of each branch of a union of them. */
+function schemaKeys(schema: { properties?: object; anyOf?: object[] }): string[] {
+  return [...Object.keys(schema.properties ?? {}), ...(schema.anyOf ?? []).flatMap((b) => schemaKeys(b as typeof schema))];
+}
 
 /**
  * An `execute` object that fits none of the forms (an unknown type, a field its form does not have, a form missing
@@ -161,7 +167,7 @@ function unrunnableExecute(err: FastifyError, req: FastifyRequest, details: { fi
   const named = details.filter((d) => d.field !== 'execute' && d.field !== 'execute.type');
   const field = typeof type !== 'string' || !EXECUTE_TYPES.has(type) ? 'execute.type' : (named.find((d) => !EXECUTE_KEYS.has(d.field.split('.')[1])) ?? named[0])?.field ?? 'execute';
   const message = field === 'execute.type'
-    ? `execute.type ${typeof type === 'string' ? `"${type}"` : 'is missing or not a string and'} is not one Interlock runs: none (gate mode), http or postgres`
+    ? `execute.type ${typeof type === 'string' ? `"${type}"` : 'is missing or not a string and'} is not one Interlock runs: ${[...EXECUTE_TYPES].join(', ')}`
     : `execute (type ${String(type)}) does not fit its form at ${field}: http takes {target, path, method, headers, body} or {url, ...} under a target's base; postgres takes {target, statement, args}; none takes nothing else`;
   return new ApiError(422, ErrorCode.targetNotAllowed, message, [{ field, message }]);
 }

@@ -13,28 +13,29 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 /** The path of the first string (key or value) in `value` that cannot be stored, or null. Iterative: no stack limit. */
 export function findUnstorable(value: unknown, root: string): string | null {
-  return findIn(value, root, (v) => typeof v === 'string' && UNSTORABLE.test(v));
+  const found = firstUnstorable(value, root, false);
+  return found && found.at;
 }
 
 /**
- * The path of the first number in `value` JSON cannot carry: `1e400` parses to Infinity, which no JSON, no hash
- * over canonical JSON and no jsonb column can hold. Iterative: no stack limit.
+ * The first string (key or value) that cannot be stored, and with `numbers` the first number JSON cannot carry
+ * (`1e400` parses to Infinity, which no JSON, no hash over canonical JSON and no jsonb column can hold), in one
+ * walk; its path and which it is, or null. Iterative: no stack limit.
  */
-export function findNonFinite(value: unknown, root: string): string | null {
-  return findIn(value, root, (v) => typeof v === 'number' && !Number.isFinite(v), false);
-}
-
-function findIn(value: unknown, root: string, bad: (v: unknown) => boolean, keysToo = true): string | null {
+function firstUnstorable(value: unknown, root: string, numbers: boolean): { at: string; kind: 'character' | 'number' } | null {
   const stack: [unknown, string][] = [[value, root]];
   while (stack.length > 0) {
     const [v, at] = stack.pop()!;
-    if (bad(v)) return at;
-    if (Array.isArray(v)) {
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return { at, kind: 'character' };
+    } else if (typeof v === 'number') {
+      if (numbers && !Number.isFinite(v)) return { at, kind: 'number' };
+    } else if (Array.isArray(v)) {
       v.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         const path = at ? `${at}.${k}` : k;
-        if (keysToo && bad(k)) return path;
+        if (UNSTORABLE.test(k)) return { at: path, kind: 'character' };
         stack.push([item, path]);
       }
     }
@@ -67,10 +68,11 @@ const unstorable = (field: string) =>
 /** Refuses a request whose path, query or body carries a string that cannot be stored; names the field. */
 export function refuseUnstorable(req: Pick<FastifyRequest, 'params' | 'query' | 'body'>): void {
   for (const [part, value] of [['params', req.params], ['querystring', req.query], ['body', req.body]] as const) {
-    const at = findUnstorable(value, part === 'body' ? '' : part);
-    if (at !== null) throw unstorable(at || 'body');
-    const huge = part === 'body' ? findNonFinite(value, '') : null;
-    if (huge !== null) throw new ApiError(400, ErrorCode.invalidRequest, `${huge || 'body'} is a number too large for JSON to carry (beyond ±1.8e308); send it as a string`, [{ field: huge || 'body', message: 'number out of range' }]);
+    const found = firstUnstorable(value, part === 'body' ? '' : part, part === 'body');
+    if (found === null) continue;
+    const field = found.at || 'body';
+    if (found.kind === 'character') throw unstorable(field);
+    throw new ApiError(400, ErrorCode.invalidRequest, `${field} is a number too large for JSON to carry (beyond ±1.8e308); send it as a string`, [{ field, message: 'number out of range' }]);
   }
 }
 

@@ -211,9 +211,7 @@ export class ActionCore {
    * contract's answer to a non-approver), saying nothing of the action. A reader's vote is judged by the workflow.
    */
   async mayVote(caller: Principal, id: string): Promise<void> {
-    const action = await this.find(id);
-    if (!action) throw notFound(`action ${id}`);
-    if (!canRead(caller, action)) throw new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`);
+    await this.readable(caller, id, () => new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`));
   }
 
   /**
@@ -222,10 +220,15 @@ export class ActionCore {
    * outsider only that an id it already holds is real.
    */
   async get(caller: Principal, id: string): Promise<Action> {
+    return this.shown(caller, await this.readable(caller, id, () => mayNotRead(caller, id)));
+  }
+
+  /** The action, when there is one (else 404) and `caller` may read it (else `refusal`). */
+  private async readable(caller: Principal, id: string, refusal: () => InterlockError): Promise<Action> {
     const action = await this.find(id);
     if (!action) throw notFound(`action ${id}`);
-    if (!canRead(caller, action)) throw mayNotRead(caller, id);
-    return this.shown(caller, action);
+    if (!canRead(caller, action)) throw refusal();
+    return action;
   }
 
   /** What `caller` sees of an action it may read: the grant's token for the requester only. */

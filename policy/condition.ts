@@ -139,21 +139,21 @@ function guardOf(node: ASTNode): ActionGuard | null {
 /** The CEL variables whose values become metric labels. */
 export type LabelVariable = 'action' | 'environment';
 
-/** The values a policy names for one variable: literals it is compared with, and `startsWith` prefixes. */
+/** The values a policy names for one variable: the literals it is compared with (`==`, `!=`, `in [...]`). */
 export interface NamedValues {
   readonly exact: Set<string>;
-  readonly prefixes: Set<string>;
 }
 export type PolicyNames = Record<LabelVariable, NamedValues>;
 
 export function noNames(): PolicyNames {
-  return { action: { exact: new Set(), prefixes: new Set() }, environment: { exact: new Set(), prefixes: new Set() } };
+  return { action: { exact: new Set() }, environment: { exact: new Set() } };
 }
 
 const variableOf = (n: ASTNode): LabelVariable | null => (n.op === 'id' && (n.args === 'action' || n.args === 'environment') ? n.args : null);
 
 /**
- * Adds the values `ast` names anywhere in it (`==`, `!=`, `in [...]`, `startsWith`, under `||` and `!` too):
+ * Adds the values `ast` names anywhere in it (`==`, `!=`, `in [...]`, under `||` and `!` too; a `startsWith` prefix
+ * names no value):
  * unlike the action guard this decides no match, it only says which values the policy's author wrote down.
  */
 export function collectNames(node: ASTNode, into: PolicyNames): void {
@@ -166,11 +166,6 @@ export function collectNames(node: ASTNode, into: PolicyNames): void {
   if (node.op === 'in' && node.args[1].op === 'list') {
     const variable = variableOf(node.args[0]);
     if (variable) for (const v of node.args[1].args.map(stringValue)) if (v !== null) into[variable].exact.add(v);
-  }
-  if (node.op === 'rcall' && node.args[0] === 'startsWith' && node.args[2].length === 1) {
-    const variable = variableOf(node.args[1]);
-    const prefix = stringValue(node.args[2][0]);
-    if (variable && prefix !== null) into[variable].prefixes.add(prefix);
   }
   const visit = (x: unknown): void => {
     if (Array.isArray(x)) x.forEach(visit);

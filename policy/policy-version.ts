@@ -34,7 +34,6 @@ export class PolicyVersion implements CompiledPolicy {
     for (const { condition } of rules) {
       for (const variable of ['action', 'environment'] as const) {
         condition.names[variable].exact.forEach((v) => this.names[variable].exact.add(v));
-        condition.names[variable].prefixes.forEach((p) => this.names[variable].prefixes.add(p));
       }
     }
   }

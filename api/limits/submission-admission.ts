@@ -35,7 +35,7 @@ class FixedWindow {
 }
 
 /** The starts a principal may make in any 5 s: a quarter of its minute's budget, at least 5. */
-export const burstOf = (perMinute: number): number => Math.max(5, Math.ceil(perMinute / 4));
+const burstOf = (perMinute: number): number => Math.max(5, Math.ceil(perMinute / 4));
 
 const refusal = (limit: string, retryAfterSeconds: number, message: string) =>
   new InterlockError(ErrorCode.rateLimited, `${message}; retry in ${retryAfterSeconds} s`, [{ field: limit, message, retryAfterSeconds }]);
