@@ -29,6 +29,18 @@ export const { runExecutor, executeHttp } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['HttpClientError', 'ExecutorMisconfigured', 'TargetNotAllowed'] },
 });
 
+/** At most this many attempts of one execution, as targets.yaml caps `retry.attempts`. */
+export const MAX_EXECUTION_ATTEMPTS = 20;
+
+/**
+ * The plan's attempts as a bound Temporal keeps: a whole number from 1 to MAX_EXECUTION_ATTEMPTS. Anything else (a
+ * plan without it, 0, NaN) is one attempt, never Temporal's 0 = retry for ever: an operation is not retried on a
+ * schedule nobody configured.
+ */
+export function boundedAttempts(attempts: unknown): number {
+  return typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 1 ? Math.min(attempts, MAX_EXECUTION_ATTEMPTS) : 1;
+}
+
 /** A killed worker's attempt is retried after this, not after the whole target timeout; executors heartbeat every second. */
 export const EXECUTION_HEARTBEAT_TIMEOUT = '10s';
 /** Connecting and the ledger's own statements, on top of the target's timeout for the operation itself. */
@@ -39,7 +51,7 @@ const EXECUTION_MARGIN_SECONDS = 10;
  * timeout, and a cancel that waits for the executor to report what it stopped (or that it had finished).
  */
 export function plannedExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activities>['runExecutor'] {
-  const maxInterval = Math.max(1, plan.retry.maxIntervalSeconds);
+  const maxInterval = Math.max(1, Number(plan.retry?.maxIntervalSeconds) || 1);
   return proxyActivities<Activities>({
     startToCloseTimeout: `${plan.timeoutSeconds + EXECUTION_MARGIN_SECONDS}s`,
     heartbeatTimeout: EXECUTION_HEARTBEAT_TIMEOUT,
@@ -48,7 +60,7 @@ export function plannedExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activ
       initialInterval: `${Math.min(1, maxInterval)}s`,
       backoffCoefficient: 2,
       maximumInterval: `${maxInterval}s`,
-      maximumAttempts: Math.max(1, plan.retry.attempts),
+      maximumAttempts: boundedAttempts(plan.retry?.attempts),
       nonRetryableErrorTypes: ['HttpClientError', 'ExecutorMisconfigured', 'TargetNotAllowed', 'SqlError', 'StatementChanged'],
     },
   }).runExecutor;
