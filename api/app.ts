@@ -144,11 +144,10 @@ export async function buildApi({ services, temporal, core, tokens, extend }: Api
   return app;
 }
 
-/** The executors' types, and every key some execute form has, from the registry's own schemas. */
+/** The executors' types, from the registry. */
 const EXECUTE_TYPES = new Set<string>(EXECUTORS.map((e) => e.type));
-const EXECUTE_KEYS = new Set(EXECUTORS.flatMap((e) => schemaKeys(e.schema)));
 
-/** The property names of an object schema, or of each branch of a union of them. */
+/** The property names of an object schema, or of each branch of a union of them (http's target and url forms). */
 function schemaKeys(schema: { properties?: object; anyOf?: object[] }): string[] {
   return [...Object.keys(schema.properties ?? {}), ...(schema.anyOf ?? []).flatMap((b) => schemaKeys(b as typeof schema))];
 }
@@ -163,12 +162,22 @@ function unrunnableExecute(err: FastifyError, req: FastifyRequest, details: { fi
   if (err.validationContext !== 'body' || execute === null || typeof execute !== 'object' || Array.isArray(execute)) return null;
   if (!details.every((d) => d.field === 'execute' || d.field.startsWith('execute.'))) return null;
   const type = (execute as { type?: unknown }).type;
-  // The union's branches each complain; a field no form has is the one to name, else the first the chosen form lacks.
-  const named = details.filter((d) => d.field !== 'execute' && d.field !== 'execute.type');
-  const field = typeof type !== 'string' || !EXECUTE_TYPES.has(type) ? 'execute.type' : (named.find((d) => !EXECUTE_KEYS.has(d.field.split('.')[1])) ?? named[0])?.field ?? 'execute';
-  const message = field === 'execute.type'
-    ? `execute.type ${typeof type === 'string' ? `"${type}"` : 'is missing or not a string and'} is not one Interlock runs: ${[...EXECUTE_TYPES].join(', ')}`
-    : `execute (type ${String(type)}) does not fit its form at ${field}: http takes {target, path, method, headers, body} or {url, ...} under a target's base; postgres takes {target, statement, args}; none takes nothing else`;
+  if (typeof type !== 'string' || !EXECUTE_TYPES.has(type)) {
+    const message = `execute.type ${typeof type === 'string' ? `"${type}"` : 'is missing or not a string and'} is not one Interlock runs: ${[...EXECUTE_TYPES].join(', ')}`;
+    return new ApiError(422, ErrorCode.targetNotAllowed, message, [{ field: 'execute.type', message }]);
+  }
+  // Each branch of the union complains: keep the complaints of the branch for this type (ajv's schemaPath says which:
+  // `.../execute/anyOf/<executor>/...`), and of those name a value the form refuses (a range, a type), else a field
+  // none of the type's forms has, else one another of its forms lacks, else what it is missing.
+  const index = EXECUTORS.findIndex((e) => e.type === type);
+  const branch = `/execute/anyOf/${index}/`;
+  const keys = new Set(schemaKeys(EXECUTORS[index].schema));
+  const own = details.filter((d, i) => (err.validation![i]?.schemaPath ?? '').includes(branch) && d.field !== 'execute.type');
+  const kind = (d: { field: string; message: string }) =>
+    !d.message.startsWith('unknown field') ? (d.message.endsWith('is required') ? 3 : 0) : keys.has(d.field.split('.')[1]) ? 2 : 1;
+  const chosen = [...own].sort((a, b) => kind(a) - kind(b))[0] ?? details.find((d) => d.field !== 'execute' && d.field !== 'execute.type');
+  const field = chosen?.field ?? 'execute';
+  const message = `execute (type ${type}) does not fit its form at ${field}${chosen ? `: ${chosen.message}` : ''}; http takes {target, path, ...} or {url, ...} under a target's base, postgres {target, statement, args}, none nothing else`;
   return new ApiError(422, ErrorCode.targetNotAllowed, message, [{ field, message }]);
 }
 

@@ -139,6 +139,7 @@ describe('bad input never gets a 500: each gets the contract error naming the pr
       [{ type: 'ftp' }, 'execute.type'],
       [{ type: 'none', url: 'https://exporter.internal/run' }, 'execute.url'],
       [{ type: 'http', target: 'exporter', path: '/run', foo: 1 }, 'execute.foo'],
+      [{ type: 'http', target: 'exporter', path: '/run', timeoutSeconds: 1e300 }, 'execute.timeoutSeconds'],
     ] as const) {
       const res = await stack.call(BOT, 'POST', '/v1/actions', { action: 'read.x', resource: 'r', execute });
       assert.equal(res.status, 422, JSON.stringify(res.body));
