@@ -196,6 +196,9 @@ export class ActionCore {
     const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
     const recorded = row ? (row.snapshot as unknown as Action) : null;
     if (recorded && isTerminal(recorded.status)) return recorded;
+    // An executor at work changes nothing until its outcome is recorded, and a local one holds the workflow task
+    // (a Query would wait for it): the recorded action is the answer.
+    if (recorded && recorded.status === 'executing' && recorded.execute.type !== 'none') return recorded;
     try {
       return await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
     } catch (err) {
