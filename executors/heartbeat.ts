@@ -9,6 +9,8 @@ const HEARTBEAT_EVERY_MS = 1000;
  */
 export async function heartbeatWhile<T>(work: Promise<T>): Promise<T> {
   const ctx = Context.current();
+  // A local activity has no heartbeat: the worker keeps its workflow task alive, and a cancel still reaches it.
+  if (ctx.info.isLocal) return work;
   ctx.heartbeat();
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
   try {

@@ -1,8 +1,8 @@
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, condition, isCancellation, TemporalFailure } from '@temporalio/workflow';
 import type { ActionResult } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import { SYSTEM, type ActionState, type CancelRequest } from './action-state';
-import { executeHttp, plannedExecutor, runExecutor } from './activities';
+import { executeHttp, LOCAL_EXECUTION_MAX_SECONDS, plannedExecutor, plannedLocalExecutor, runExecutor } from './activities';
 import { includes } from './generation';
 
 export const DEFAULT_GRANT_SECONDS = 3600;
@@ -23,6 +23,11 @@ export const Patch = {
   signedGrant: 'signed-grant',
   /** A vote that reaches quorum redeems the grant for the gateway call that claimed it, in the approval's step. */
   claimedGrant: 'claimed-grant',
+  /**
+   * An auto-allowed execution whose target timeout is at most LOCAL_EXECUTION_MAX_SECONDS runs as a local activity
+   * (no activity task, one workflow task for the whole action). Generation 6 has it in.
+   */
+  localExecutor: 'local-executor',
 } as const;
 
 /** Runs the approved operation with the executor its `execute.type` names, and records what it answered. */
@@ -40,14 +45,17 @@ export async function runExecution(a: ActionState): Promise<void> {
         if (a.cancelRequest) return await recordCancelled(a, a.cancelRequest, null); // cancelled while execution.started was written
         const scope = new CancellationScope();
         a.stopExecution = () => scope.cancel();
-        result = await scope.run(() => plannedExecutor(plan).executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never, plan }]));
+        // Decided by policy alone (no approver waits on a vote's answer) and short: inside the workflow task.
+        const local = a.policy?.outcome === 'allow' && plan.timeoutSeconds <= LOCAL_EXECUTION_MAX_SECONDS && includes(a, Patch.localExecutor);
+        const executor = local ? plannedLocalExecutor(plan) : plannedExecutor(plan);
+        result = await scope.run(() => executor.executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never, plan }]));
       } else {
         const run = type === 'http' && !includes(a, Patch.executorSeam) ? executeHttp : runExecutor;
         result = await run.executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never }]);
       }
     } catch (err) {
       if (a.cancelRequest && isCancellation(err)) return await recordCancelled(a, a.cancelRequest, err);
-      const cause = (err as { cause?: { message?: string; details?: unknown[] } }).cause;
+      const cause = executorFailure(err);
       const details = (cause?.details?.[0] ?? {}) as { httpStatus?: number; output?: string };
       result = { status: 'failed', httpStatus: details.httpStatus, output: details.output, error: cause?.message ?? String(err) };
     } finally {
@@ -68,6 +76,15 @@ export async function runExecution(a: ActionState): Promise<void> {
   }
 }
 
+/**
+ * What the executor threw: an activity's failure comes wrapped in an ActivityFailure (its cause), a local
+ * activity's as it was thrown.
+ */
+function executorFailure(err: unknown): { message?: string; details?: unknown[] } | undefined {
+  if (!(err instanceof TemporalFailure)) return undefined;
+  return err instanceof ActivityFailure ? (err.cause as { message?: string; details?: unknown[] } | undefined) : (err as { message?: string; details?: unknown[] });
+}
+
 /** The activity's summary in Temporal UI: which executor runs it, and where. */
 function executionSummary(a: ActionState): string {
   const e = a.action.execute as { type: string; target?: string; url?: string; statement?: string };
@@ -76,7 +93,7 @@ function executionSummary(a: ActionState): string {
 
 /** The executor stopped on a cancel: `cancelled`, with what the executor reported (stopped, rolled back, aborted). */
 async function recordCancelled(a: ActionState, req: CancelRequest, err: unknown): Promise<void> {
-  const cancelled = (err as { cause?: { details?: unknown[] } } | null)?.cause;
+  const cancelled = err === null ? undefined : executorFailure(err);
   const report = (cancelled?.details?.[0] ?? {}) as Record<string, unknown>;
   // The server keeps a cancelled activity's details, not its message: executors put what they did in `details[0].message`.
   const said = err === null ? 'the executor had not started' : typeof report.message === 'string' ? report.message : 'the executor was stopped before it reported anything';

@@ -5,12 +5,14 @@ import { patched } from '@temporalio/workflow';
  * older histories replay. But each `patched()` a new run takes costs it two history events for ever: a marker and a
  * `TemporalChangeVersion` upsert.
  *
- * A new run asks one patch instead, `generation-5`, as the very first thing it does. Once that is in, every change
- * in `BAKED_IN` is in too, and `includes` does not ask `patched()` for it, so none of those markers are written.
+ * A new run asks one patch instead, `generation-6`, as the very first thing it does. Once that is in, every change
+ * in `BAKED_IN_6` is in too, and `includes` does not ask `patched()` for it, so none of those markers are written.
  * (An allowed http action has 21 history events rather than 25.)
  *
- * A run recorded without the `generation-5` marker asks each patch as before. That covers older histories and runs
- * a worker from before this code began, so a mixed deploy replays either way.
+ * A run recorded with the `generation-5` marker (before the local executor) replays as generation 5: `BAKED_IN` is
+ * in, `local-executor` is asked by `patched()` and is out. A run recorded with neither marker asks each patch as
+ * before. That covers older histories and runs a worker from before this code began, so a mixed deploy replays
+ * either way.
  *
  * A change made after this generation goes behind a new `patched()` id, not into this list, until the next
  * generation.
@@ -28,13 +30,32 @@ export const BAKED_IN: ReadonlySet<string> = new Set([
   'claimed-grant',
 ]);
 
-/** Asked once, first, by every run (ActionState's constructor): whether this run is generation 5. */
-export function generation5(): boolean {
-  return patched(GENERATION_5);
+/**
+ * Generation 6: generation 5 and `local-executor` (an auto-allowed execution with a short target timeout runs as a
+ * local activity). A generation-6 run writes the `generation-6` marker in place of `generation-5`.
+ */
+export const GENERATION_6 = 'generation-6';
+
+/** The patch ids a generation-6 run has in without their markers. */
+export const BAKED_IN_6: ReadonlySet<string> = new Set([...BAKED_IN, 'local-executor']);
+
+export interface Generation {
+  generation5: boolean;
+  generation6?: boolean;
+}
+
+/**
+ * Asked once, first, by every run (ActionState's constructor): which generation this run is. A new run is
+ * generation 6 (one marker); a history recorded as generation 5 replays as 5; one with neither asks each patch.
+ */
+export function generation(): Required<Generation> {
+  const generation6 = patched(GENERATION_6);
+  return { generation6, generation5: generation6 || patched(GENERATION_5) };
 }
 
 /** Whether this run has the change `id`: by its generation, else by `patched()` (the marker, as before). */
-export function includes(run: { generation5: boolean }, id: string): boolean {
+export function includes(run: Generation, id: string): boolean {
+  if (run.generation6 && BAKED_IN_6.has(id)) return true;
   if (run.generation5 && BAKED_IN.has(id)) return true;
   return patched(id);
 }

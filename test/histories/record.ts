@@ -22,8 +22,10 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * (`submitted`) and the `awaitSettled` watch of /wait; no notification activity without a channel.
  * v5: the `generation-5` patch (workflows/generation.ts: every patch above in without its own marker); /wait sends
  * no Update (it wakes on the projection's NOTIFY); a held gateway call's claim redeemed by the approving vote.
+ * v6: the `generation-6` patch: v5, and an auto-allowed execution with a short target timeout as a local activity
+ * (`local-executor`).
  */
-const GENERATION = 'v5';
+const GENERATION = 'v6';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
 
 async function main() {
@@ -45,6 +47,10 @@ async function main() {
     '  sink:',
     '    type: http',
     `    url: ${new URL('/', sink.url)}`,
+    '  quick-sink:',
+    '    type: http',
+    `    url: ${new URL('/', sink.url)}`,
+    '    timeout: 2s',
     '  ledger-db:',
     '    type: postgres',
     `    url: "${ledgerDb.url}"`,
@@ -139,6 +145,12 @@ async function main() {
     },
     'http-target-path-succeeded': async () => {
       const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', target: 'sink', path: '/hooks/run', method: 'POST', body: { a: 2 } } })).id;
+      await settle(id);
+      return id;
+    },
+    // Generation 6: auto-allowed, a short target timeout: the executor as a local activity.
+    'http-local-executor-succeeded': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', target: 'quick-sink', path: '/hooks/quick', body: { a: 3 } } })).id;
       await settle(id);
       return id;
     },

@@ -18,7 +18,11 @@ describe('the http executor runs an approved operation once, signed, with the ac
     sinks.flaky = await startSink(SECRET, { failFirst: 2 });
     sinks.refusing = await startSink(SECRET, { status: 400 });
     sinks.retried = await startSink(SECRET);
-    stack = await startStack({ policy, targets: sinkTargets(sinks), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
+    sinks.quick = await startSink(SECRET);
+    sinks.quickFlaky = await startSink(SECRET, { failFirst: 2 });
+    sinks.quickRefusing = await startSink(SECRET, { status: 400 });
+    const short = 'timeout: 2s, retry: {attempts: 3, max_interval: 1s}';
+    stack = await startStack({ policy, targets: sinkTargets(sinks, { quick: short, quickFlaky: short, quickRefusing: short }), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
   });
   after(async () => {
     await stack?.stop();
@@ -65,6 +69,46 @@ describe('the http executor runs an approved operation once, signed, with the ac
     assert.equal(done.result.httpStatus, 400);
     assert.equal(sink.requests.length, 1);
     assert.ok((await types(a.id)).includes('execution.failed'));
+  });
+
+  // An auto-allowed call to a target with a short timeout runs inside the workflow task (a local activity).
+  const historyOf = async (id: string) => (await stack.temporal.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const executorMarkers = (events: Awaited<ReturnType<typeof historyOf>>) =>
+    events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').map((e) => ({
+      ...JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString()),
+      failed: !!e.markerRecordedEventAttributes!.failure,
+    })).filter((m) => m.activity_type === 'runExecutor');
+
+  test('an auto-allowed call to a short-timeout target runs as a local activity: one workflow task, no activity task, exactly once', async () => {
+    const sink = sinks.quick;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quick', path: '/run', body: { n: 7 } } });
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.result.httpStatus, 200);
+    assert.equal(sink.requests.length, 1);
+    assert.equal(sink.requests[0].headers['idempotency-key'], a.id);
+    assert.equal(sink.requests[0].signatureValid, true);
+    const events = await historyOf(a.id);
+    assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0, 'no activity task');
+    assert.equal(events.filter((e) => e.workflowTaskCompletedEventAttributes).length, 1, 'the whole action in one workflow task');
+    assert.deepEqual(executorMarkers(events).map((m) => [m.attempt, m.failed]), [[1, false]]);
+    assert.deepEqual((await types(a.id)).slice(-3), ['action.approved', 'execution.started', 'execution.succeeded']);
+  });
+
+  test("a local execution keeps the target's retry schedule and a refusal's status and output", async () => {
+    const flaky = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickFlaky', path: '/run' } });
+    const retried = (await stack.call(BOT, 'GET', `/v1/actions/${flaky.id}/wait?timeout=30`)).body;
+    assert.equal(retried.status, 'succeeded');
+    assert.equal(sinks.quickFlaky.requests.length, 3);
+    assert.ok(sinks.quickFlaky.requests.every((r) => r.headers['idempotency-key'] === flaky.id && r.signatureValid));
+    assert.deepEqual(executorMarkers(await historyOf(flaky.id)).map((m) => [m.attempt, m.failed]), [[3, false]]);
+
+    const refused = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickRefusing', path: '/run' } });
+    const failed = (await stack.call(BOT, 'GET', `/v1/actions/${refused.id}/wait?timeout=30`)).body;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.result.httpStatus, 400, 'the local failure keeps its details');
+    assert.equal(sinks.quickRefusing.requests.length, 1, 'a 4xx is not retried');
+    assert.deepEqual(executorMarkers(await historyOf(refused.id)).map((m) => [m.attempt, m.failed]), [[1, true]]);
   });
 
   test('a retried execute activity after a recorded success does not call again', async () => {
