@@ -20,9 +20,41 @@ export async function batch(run: Runner, tag: string, count: number, concurrency
 
 const median = (xs: number[]) => pct(xs, 50);
 
+type Sizes = { warm: number; sequential: number; c10: number; c50: number };
+
+/**
+ * Partitions per task queue on the server the ratios are judged on. With the server's default of four, a task
+ * written to a partition where no poller waits is forwarded or backlogged, and at concurrency 50 a share of either
+ * side's workflows waited 3 to 5 s for it (a second mode in both distributions). A cluster sizes partitions to its
+ * pollers; one dev server with one worker per side is that case at one partition. The default is measured too.
+ */
+const PARTITIONS = 1;
+
+/** Concurrency 50 for both sides on a second dev server with the default partitions (four per task queue). */
+async function onDefaultPartitions(sizes: Sizes, log: (s: string) => void): Promise<Record<'interlock' | 'baseline', { runs: Run[]; perSecond: number }>> {
+  const world = await startBenchWorld(log);
+  try {
+    const api = await world.startApi();
+    await world.startWorker();
+    await world.startBaselineWorker();
+    const sides: Record<'interlock' | 'baseline', Runner> = { interlock: (n) => world.interlockRun(api, n), baseline: (n) => world.baselineRun(n) };
+    log(`overhead: on the default 4 partitions per task queue, warming up (${sizes.warm} runs each)`);
+    for (const side of ['interlock', 'baseline'] as const) await batch(sides[side], `dp-warm-${side}`, sizes.warm, 5);
+    const out = {} as Record<'interlock' | 'baseline', { runs: Run[]; perSecond: number }>;
+    for (const side of ['interlock', 'baseline'] as const) {
+      log(`overhead: on the default 4 partitions, ${side}, ${sizes.c50} runs at concurrency 50`);
+      out[side] = await batch(sides[side], `dp-c50-${side}`, sizes.c50, 50);
+    }
+    return out;
+  } finally {
+    await world.close();
+  }
+}
+
 export async function run(opts: { quick: boolean; log: (s: string) => void }): Promise<string> {
-  const sizes = opts.quick ? { warm: 5, sequential: 10, c10: 20, c50: 50 } : { warm: 30, sequential: 100, c10: 300, c50: 1000 };
-  const world = await startBenchWorld(opts.log);
+  const sizes: Sizes = opts.quick ? { warm: 5, sequential: 10, c10: 20, c50: 50 } : { warm: 30, sequential: 100, c10: 300, c50: 1000 };
+  const defaults = await onDefaultPartitions(sizes, opts.log);
+  const world = await startBenchWorld(opts.log, { taskQueuePartitions: PARTITIONS });
   try {
     const api = await world.startApi();
     await world.startWorker();
@@ -78,6 +110,27 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const ratio30 = { p50: i30.p50 / base50.baseline.p50, p99: i30.p99 / base50.baseline.p99, throughput: i30.perSecond / base50.baseline.perSecond };
     figures.c50Target30s = { interlock: i30, ratio: ratio30 };
     rows.push(`| concurrency 50, 30 s target (executor as an activity) | ${results.interlock30.c50.runs.length} | ${ms(i30.p50)} / ${ms(i30.p99)} | ${ms(base50.baseline.p50)} / ${ms(base50.baseline.p99)} | ${ratio30.p50.toFixed(2)} / ${ratio30.p99.toFixed(2)} | ${i30.perSecond.toFixed(1)} | ${base50.baseline.perSecond.toFixed(1)} | ${ratio30.throughput.toFixed(2)} |`);
+    // The same comparison on the default partitions (its own dev server, before this one).
+    const dpLat = (side: 'interlock' | 'baseline', p: number) => pct(defaults[side].runs.map((r) => r.ms), p);
+    const dp = { interlock: { p50: dpLat('interlock', 50), p99: dpLat('interlock', 99), perSecond: defaults.interlock.perSecond }, baseline: { p50: dpLat('baseline', 50), p99: dpLat('baseline', 99), perSecond: defaults.baseline.perSecond } };
+    const dpRatio = { p50: dp.interlock.p50 / dp.baseline.p50, p99: dp.interlock.p99 / dp.baseline.p99, throughput: dp.interlock.perSecond / dp.baseline.perSecond };
+    figures.c50DefaultPartitions = { ...dp, ratio: dpRatio };
+    rows.push(`| concurrency 50, on the server's default 4 partitions per task queue (a dev server of its own) | ${defaults.interlock.runs.length} | ${ms(dp.interlock.p50)} / ${ms(dp.interlock.p99)} | ${ms(dp.baseline.p50)} / ${ms(dp.baseline.p99)} | ${dpRatio.p50.toFixed(2)} / ${dpRatio.p99.toFixed(2)} | ${dp.interlock.perSecond.toFixed(1)} | ${dp.baseline.perSecond.toFixed(1)} | ${dpRatio.throughput.toFixed(2)} |`);
+    // The shape of each side's latency at concurrency 50: in a closed loop, the mean is the concurrency over the
+    // throughput (Little's law), and the p50 ratio also depends on how skewed each side's distribution is.
+    const shape = (side: 'interlock' | 'baseline' | 'interlock30', from = results[side].c50.runs) => {
+      const v = from.map((r) => r.ms);
+      return { p10: pct(v, 10), p25: pct(v, 25), p50: pct(v, 50), p75: pct(v, 75), p90: pct(v, 90), p99: pct(v, 99), mean: v.reduce((x, y) => x + y, 0) / v.length };
+    };
+    const distribution = {
+      interlock: shape('interlock'),
+      interlock30: shape('interlock30'),
+      baseline: shape('baseline'),
+      interlockDefaultPartitions: shape('interlock', defaults.interlock.runs),
+      baselineDefaultPartitions: shape('baseline', defaults.baseline.runs),
+    };
+    figures.c50Distribution = distribution;
+    const shapeRow = (title: string, d: ReturnType<typeof shape>) => `| ${title} | ${[d.p10, d.p25, d.p50, d.p75, d.p90, d.p99, d.mean].map(ms).join(' | ')} |`;
     figures.targets = { latencyRatio: { value: worstLatencyRatio, target: TARGETS.latencyRatio, met: worstLatencyRatio <= TARGETS.latencyRatio }, throughputRatio: { value: sustained, target: TARGETS.throughputRatio, met: sustained >= TARGETS.throughputRatio } };
     const phases = {
       interlock: { toStart: phase(phaseRows, 'toStart'), startToClose: phase(phaseRows, 'startToClose'), closeToCaller: phase(phaseRows, 'closeToCaller'), submit: submitMedian },
@@ -97,7 +150,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     const met = (ok: boolean) => (ok ? 'yes' : '**no**');
     const c = counts;
     return [
-      'Auto-allowed actions with the `http` executor against a local sink: `POST /v1/actions`, then `GET /v1/actions/{id}/wait` until `succeeded` (the API and the worker are `interlock api` and `interlock worker` processes). The sink\'s target has `timeout: 5s`, so the executor runs as a local activity inside the workflow task (workflows/activities.ts, `LOCAL_EXECUTION_MAX_SECONDS`); the row marked "30 s target" is the same action to a second target on the same sink with the default `timeout: 30s`, whose executor runs as a heartbeating activity. Baseline: `bench/baseline/`, one workflow with one activity making the same POST, started with `client.workflow.start` and awaited with `result()`, its worker a process of its own. Same dev server (in memory), same run, the two sides interleaved.',
+      'Auto-allowed actions with the `http` executor against a local sink: `POST /v1/actions`, then `GET /v1/actions/{id}/wait` until `succeeded` (the API and the worker are `interlock api` and `interlock worker` processes). The sink\'s target has `timeout: 5s`, so the executor runs as a local activity inside the workflow task (workflows/activities.ts, `LOCAL_EXECUTION_MAX_SECONDS`); the row marked "30 s target" is the same action to a second target on the same sink with the default `timeout: 30s`, whose executor runs as a heartbeating activity. Baseline: `bench/baseline/`, one workflow with one activity making the same POST, started with `client.workflow.start` and awaited with `result()`, its worker a process of its own. Same dev server (in memory), same run, the two sides interleaved. That server runs with one partition per task queue (`matching.numTaskqueueReadPartitions` and `…WritePartitions` = 1; bench/overhead.ts, `PARTITIONS`): with the default four, a task written to a partition where no poller waits is forwarded or backlogged, and at concurrency 50 a share of both sides\' workflows waited 3 to 5 s for it, a second mode in both distributions. The row marked "default 4 partitions" is the concurrency-50 comparison on a dev server of its own with the default, run first in the same bench.',
       '',
       `Load average at the end (1 / 5 / 15 min): ${load()}.`,
       '',
@@ -115,7 +168,18 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       '| --- | ---: | ---: | --- |',
       `| latency ratio (worst p50 over the three loads) | ${worstLatencyRatio.toFixed(2)} | ≤ ${TARGETS.latencyRatio} | ${met(worstLatencyRatio <= TARGETS.latencyRatio)} |`,
       `| throughput ratio (concurrency 50) | ${sustained.toFixed(2)} | ≥ ${TARGETS.throughputRatio} | ${met(sustained >= TARGETS.throughputRatio)} |`,
+      `| the same two on the default 4 partitions (concurrency 50) | ${dpRatio.p50.toFixed(2)} / ${dpRatio.throughput.toFixed(2)} | ≤ ${TARGETS.latencyRatio} / ≥ ${TARGETS.throughputRatio} | ${met(dpRatio.p50 <= TARGETS.latencyRatio && dpRatio.throughput >= TARGETS.throughputRatio)} |`,
       `| the same two with the 30 s target (concurrency 50) | ${ratio30.p50.toFixed(2)} / ${ratio30.throughput.toFixed(2)} | ≤ ${TARGETS.latencyRatio} / ≥ ${TARGETS.throughputRatio} | ${met(ratio30.p50 <= TARGETS.latencyRatio && ratio30.throughput >= TARGETS.throughputRatio)} |`,
+      '',
+      `**The latency distributions at concurrency 50** (ms). In a closed loop the mean is the concurrency over the throughput, so the ratio of the means is about the inverse of the throughput ratio (here ${(distribution.interlock.mean / distribution.baseline.mean).toFixed(2)}); the p50 ratio also reflects each distribution's skew: the baseline's median sits at ${((distribution.baseline.p50 / distribution.baseline.mean) * 100).toFixed(0)}% of its mean, Interlock's at ${((distribution.interlock.p50 / distribution.interlock.mean) * 100).toFixed(0)}%.`,
+      '',
+      '| c50 latency | p10 | p25 | p50 | p75 | p90 | p99 | mean |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      shapeRow('Interlock', distribution.interlock),
+      shapeRow('Interlock, 30 s target', distribution.interlock30),
+      shapeRow('baseline', distribution.baseline),
+      shapeRow('Interlock, default 4 partitions', distribution.interlockDefaultPartitions),
+      shapeRow('baseline, default 4 partitions', distribution.baselineDefaultPartitions),
       '',
       '**Where the CPU goes** at concurrency 50, where both sides are CPU-bound on two cores: each process\'s CPU (user + system, from /proc) over that side\'s batch, per action. The other side\'s processes idle meanwhile (their few ms are counted in their own columns).',
       '',

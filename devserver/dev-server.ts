@@ -20,6 +20,8 @@ export interface DevServerOptions {
   namespace?: string;
   dbFile?: string | null;
   onLog?: (line: string) => void;
+  /** Partitions per task queue (the server's default is 4); the benchmarks compare both. */
+  taskQueuePartitions?: number;
 }
 
 /**
@@ -33,6 +35,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (opts.dbFile !== null) args.push('--db-filename', opts.dbFile ?? path.join(opts.dataDir, 'temporal.db'));
   args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  if (opts.taskQueuePartitions !== undefined) {
+    const n = String(opts.taskQueuePartitions);
+    args.push('--dynamic-config-value', `matching.numTaskqueueReadPartitions=${n}`, '--dynamic-config-value', `matching.numTaskqueueWritePartitions=${n}`);
+  }
   if (opts.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort ?? 8233));
   for (const name of SEARCH_ATTRIBUTE_NAMES) args.push('--search-attribute', `${name}=Keyword`);

@@ -78,9 +78,10 @@ export interface Run {
 
 export type BenchWorld = Awaited<ReturnType<typeof startBenchWorld>>;
 
-export async function startBenchWorld(log: (s: string) => void) {
+/** A dev server, Postgres database, sink and role processes for one benchmark; `taskQueuePartitions` as the server's. */
+export async function startBenchWorld(log: (s: string) => void, opts: { taskQueuePartitions?: number } = {}) {
   const envStop: Array<() => Promise<void>> = [];
-  const testEnv = await startTestEnvironment((l) => log(l.replace(/^test: /, '')));
+  const testEnv = await startTestEnvironment((l) => log(l.replace(/^test: /, '')), opts);
   envStop.push(testEnv.stop);
   const adminUrl = testEnv.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = await createDatabase(adminUrl);
