@@ -65,9 +65,10 @@ export const LOCAL_EXECUTION_MAX_SECONDS = 5;
 /**
  * `runExecutor` as a local activity, for an auto-allowed execution whose target answers within
  * LOCAL_EXECUTION_MAX_SECONDS: run by the worker inside the workflow task, with no activity task round trip (one
- * workflow task and 16 history events for the whole action, against 2 and 21). The same timeout, bounded retry and cancel as `plannedExecutor`;
- * a worker that dies mid-call is noticed when the workflow task times out (10 s, as the heartbeat timeout), and the
- * retry meets the same ledger, so nothing runs twice in effect.
+ * workflow task and 16 history events for the whole action, against 2 and 21). The same timeout, bounded retry and
+ * cancel as `plannedExecutor`. A worker that dies mid-call is noticed when the workflow task times out (10 s, as the
+ * heartbeat timeout); the retry carries the same Idempotency-Key (http) or meets the same ledger row (postgres), so
+ * nothing runs twice in effect.
  */
 export function plannedLocalExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activities>['runExecutor'] {
   return proxyLocalActivities<Activities>(plannedOptions(plan)).runExecutor;
