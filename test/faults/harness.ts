@@ -72,8 +72,8 @@ export interface FaultWorldOptions {
   /** An admin URL of the Postgres to make the Interlock database on (default: the test server). */
   postgresAdminUrl?: string;
   sink?: SinkScript;
-  /** More entries under `targets:` in the world's targets.yaml (indented two spaces), beside the sink. */
-  extraTargets?: string;
+  /** More entries under `targets:` in the world's targets.yaml (indented two spaces), beside the sink; or a function of the sink's base URL that gives them. */
+  extraTargets?: string | ((sinkBase: string) => string);
 }
 
 export type FaultWorld = Awaited<ReturnType<typeof startFaultWorld>>;
@@ -86,7 +86,9 @@ export async function startFaultWorld(opts: FaultWorldOptions = {}) {
   writeFileSync(files.policy, POLICY);
   writeFileSync(files.principals, PRINCIPALS);
   // The sink as a configured target: submissions name its URL, which lies under the target's base.
-  writeFileSync(files.targets, `targets:\n  sink:\n    type: http\n    url: ${new URL('/', sink.url)}\n    timeout: 30s\n${opts.extraTargets ?? ''}`);
+  const sinkBase = new URL('/', sink.url).toString();
+  const extraTargets = typeof opts.extraTargets === 'function' ? opts.extraTargets(sinkBase) : (opts.extraTargets ?? '');
+  writeFileSync(files.targets, `targets:\n  sink:\n    type: http\n    url: ${sinkBase}\n    timeout: 30s\n${extraTargets}`);
   const taskQueue = `fault-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   let temporalAddress = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS!;
   const processes = new Set<RoleProcess>();

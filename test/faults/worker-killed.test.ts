@@ -39,6 +39,35 @@ const http: KillCase = {
 };
 
 /**
+ * The same http kill through a target whose timeout (2 s) makes an auto-allowed call a local activity: the call runs
+ * inside the workflow task, so the dead worker's task must time out (10 s) before a new worker replays the workflow
+ * and makes the call again, with the same Idempotency-Key. The submission's answer waits on that workflow task, so
+ * the action id is read from the held request's Idempotency-Key.
+ */
+const httpLocal: KillCase = {
+  ...http,
+  executor: 'http (2 s target: a local activity)',
+  open: () => startFaultWorld({ sink: { hold: () => true }, extraTargets: (base) => ['  quick:', '    type: http', `    url: ${base}`, '    timeout: 2s', '    retry: {attempts: 3, max_interval: 1s}', ''].join('\n') }),
+  async submit(world, api) {
+    void world.submitExecute(api, 1, { type: 'http', target: 'quick', path: '/run', body: { n: 1 } }).catch(() => {});
+    await world.sink.waitFor(() => world.sink.heldCount === 1);
+    return String(world.sink.requests[0].headers['idempotency-key']);
+  },
+  async checkResult(world, id, result) {
+    await http.checkResult(world, id, result);
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    try {
+      const events = (await new Client({ connection }).workflow.getHandle(id).fetchHistory()).events ?? [];
+      assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0, 'no activity task: the executor ran as a local activity');
+      assert.equal(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length, 3, 'three local activities: two audit steps and the executor');
+      assert.ok(events.some((e) => e.workflowTaskTimedOutEventAttributes), "the dead worker's workflow task timed out");
+    } finally {
+      await connection.close();
+    }
+  },
+};
+
+/**
  * The postgres target is a second real database with one counter row. The test holds that row locked in an
  * open transaction, so the executor's transaction (ledger row inserted, `update` waiting on the lock) is in
  * flight when the worker dies; the dead client's transaction rolls back, and the retry must add exactly one.
@@ -106,7 +135,7 @@ async function executorAttempts(world: FaultWorld, id: string): Promise<number> 
   }
 }
 
-for (const c of [http, postgresCase()]) {
+for (const c of [http, httpLocal, postgresCase()]) {
   describe(`a worker killed with SIGKILL while the ${c.executor} target holds the operation open`, () => {
     let world: FaultWorld;
     before(async () => {
