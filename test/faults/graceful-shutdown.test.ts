@@ -7,7 +7,8 @@ const ACTIONS = process.env.FAULT_QUICK ? 40 : 200;
 describe('SIGTERM drains a process under load: no request and no activity is lost', () => {
   let world: FaultWorld;
   before(async () => {
-    world = await startFaultWorld();
+    // `quick`: the sink with a 2 s timeout, so each auto-allowed call is a local activity inside its workflow task.
+    world = await startFaultWorld({ extraTargets: (base) => ['  quick:', '    type: http', `    url: ${base}`, '    timeout: 2s', ''].join('\n') });
   });
   after(() => world?.close());
 
@@ -22,6 +23,23 @@ describe('SIGTERM drains a process under load: no request and no activity is los
     await submitting;
     await world.until(ids, 'succeeded', 180_000);
     assert.equal(world.sink.effects.size, ACTIONS, 'one effect per action');
+    const { byAction } = await world.eventCounts(ids);
+    const events = compareEvents(byAction, EXPECTED_EVENTS['fault.run']);
+    assert.deepEqual({ lost: events.lost, extra: events.extra }, { lost: 0, extra: 0 }, events.firstDifference ?? '');
+  });
+
+  test('a worker stopped with SIGTERM while its workflow tasks hold local executor calls finishes them; each action once', async () => {
+    const api = await world.start('api');
+    const [leaving] = await Promise.all([world.start('worker'), world.start('worker')]);
+    const before = world.sink.effects.size;
+    const ids: string[] = [];
+    const submitting = inParallel([...Array(ACTIONS).keys()], 8, async (n) => void ids.push(await world.submitExecute(api, 1000 + n, { type: 'http', target: 'quick', path: `/local/${n}`, body: { n } })));
+    await world.sink.waitFor(() => world.sink.effects.size >= before + 3);
+    const exit = await leaving.stop();
+    assert.equal(exit, 0, `the worker stopped cleanly within the bound: ${leaving.tail()}`);
+    await submitting;
+    await world.until(ids, 'succeeded', 180_000);
+    assert.deepEqual(ids.filter((id) => world.sink.effects.get(id) !== 1), [], 'one effect per action');
     const { byAction } = await world.eventCounts(ids);
     const events = compareEvents(byAction, EXPECTED_EVENTS['fault.run']);
     assert.deepEqual({ lost: events.lost, extra: events.extra }, { lost: 0, extra: 0 }, events.firstDifference ?? '');
