@@ -63,6 +63,18 @@ export function plannedExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activ
 export const LOCAL_EXECUTION_MAX_SECONDS = 5;
 
 /**
+ * Whether a planned execution may run as a local activity (the policy's `allow` is the caller's to check): a named
+ * target an operator configured with a timeout of at most LOCAL_EXECUTION_MAX_SECONDS (a bare-URL call's timeout
+ * is the submitter's, so it never qualifies) and at least two tries. A local activity's try under way when its
+ * worker dies is made again by the next worker (its count is the worker's until the try is recorded), so a target
+ * that allows one try only runs as an activity, whose tries the server counts. Part of generation 6's recorded
+ * behaviour: a change here is a new patch.
+ */
+export function runsLocally(plan: ExecutionPlan): boolean {
+  return plan.target !== null && plan.timeoutSeconds <= LOCAL_EXECUTION_MAX_SECONDS && boundedAttempts(plan.retry?.attempts) >= 2;
+}
+
+/**
  * `runExecutor` as a local activity, for an auto-allowed execution whose target answers within
  * LOCAL_EXECUTION_MAX_SECONDS: run by the worker inside the workflow task, with no activity task round trip (one
  * workflow task and 16 history events for the whole action, against 2 and 21). The same timeout, bounded retry and
@@ -71,7 +83,10 @@ export const LOCAL_EXECUTION_MAX_SECONDS = 5;
  * nothing runs twice in effect.
  */
 export function plannedLocalExecutor(plan: ExecutionPlan): ActivityInterfaceFor<Activities>['runExecutor'] {
-  return proxyLocalActivities<Activities>(plannedOptions(plan)).runExecutor;
+  // Every retry waits on a workflow timer, not inside the workflow task: a failed try is recorded (its count with
+  // it), a cancel lands between tries, and the task is held for one try at a time. (1 ms rather than 0, which core
+  // may read as unset, and unset is a minute.)
+  return proxyLocalActivities<Activities>({ ...plannedOptions(plan), localRetryThreshold: '1ms' }).runExecutor;
 }
 
 function plannedOptions(plan: ExecutionPlan): LocalActivityOptions {

@@ -2,7 +2,7 @@ import { ActivityFailure, CancellationScope, condition, isCancellation, Temporal
 import type { ActionResult } from '../domain/action';
 import type { PolicyDecision } from '../domain/decision';
 import { SYSTEM, type ActionState, type CancelRequest } from './action-state';
-import { executeHttp, LOCAL_EXECUTION_MAX_SECONDS, plannedExecutor, plannedLocalExecutor, runExecutor } from './activities';
+import { executeHttp, plannedExecutor, plannedLocalExecutor, runExecutor, runsLocally } from './activities';
 import { includes } from './generation';
 
 export const DEFAULT_GRANT_SECONDS = 3600;
@@ -24,7 +24,7 @@ export const Patch = {
   /** A vote that reaches quorum redeems the grant for the gateway call that claimed it, in the approval's step. */
   claimedGrant: 'claimed-grant',
   /**
-   * An auto-allowed execution whose target timeout is at most LOCAL_EXECUTION_MAX_SECONDS runs as a local activity
+   * An auto-allowed execution to a target that `runsLocally` (timeout at most 5 s, two tries or more) runs as a local activity
    * (no activity task, one workflow task for the whole action). Generation 6 has it in.
    */
   localExecutor: 'local-executor',
@@ -46,7 +46,7 @@ export async function runExecution(a: ActionState): Promise<void> {
         const scope = new CancellationScope();
         a.stopExecution = () => scope.cancel();
         // Decided by policy alone (no approver waits on a vote's answer) and short: inside the workflow task.
-        const local = a.policy?.outcome === 'allow' && plan.timeoutSeconds <= LOCAL_EXECUTION_MAX_SECONDS && includes(a, Patch.localExecutor);
+        const local = a.policy?.outcome === 'allow' && runsLocally(plan) && includes(a, Patch.localExecutor);
         const executor = local ? plannedLocalExecutor(plan) : plannedExecutor(plan);
         result = await scope.run(() => executor.executeWithOptions({ summary: executionSummary(a) }, [{ actionId: id, execute: submission.execute as never, plan }]));
       } else {
@@ -96,7 +96,7 @@ async function recordCancelled(a: ActionState, req: CancelRequest, err: unknown)
   const cancelled = err === null ? undefined : executorFailure(err);
   const report = (cancelled?.details?.[0] ?? {}) as Record<string, unknown>;
   // The server keeps a cancelled activity's details, not its message: executors put what they did in `details[0].message`.
-  const said = err === null ? 'the executor had not started' : typeof report.message === 'string' ? report.message : 'the executor was stopped before it reported anything';
+  const said = err === null ? 'the executor had not started' : typeof report.message === 'string' ? report.message : 'the executor reported nothing: it was stopped between tries, or before it could say what it had done';
   await a.transition({
     status: 'cancelled',
     reason: `cancelled by ${req.principal} while executing${req.reason ? `: ${req.reason}` : ''}; ${said}`,

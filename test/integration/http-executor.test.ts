@@ -21,8 +21,10 @@ describe('the http executor runs an approved operation once, signed, with the ac
     sinks.quick = await startSink(SECRET);
     sinks.quickFlaky = await startSink(SECRET, { failFirst: 2 });
     sinks.quickRefusing = await startSink(SECRET, { status: 400 });
+    sinks.quickDown = await startSink(SECRET, { status: 503 });
+    sinks.quickOnce = await startSink(SECRET);
     const short = 'timeout: 2s, retry: {attempts: 3, max_interval: 1s}';
-    stack = await startStack({ policy, targets: sinkTargets(sinks, { quick: short, quickFlaky: short, quickRefusing: short }), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
+    stack = await startStack({ policy, targets: sinkTargets(sinks, { quick: short, quickFlaky: short, quickRefusing: short, quickDown: 'timeout: 2s, retry: {attempts: 10, max_interval: 2s}', quickOnce: 'timeout: 2s, retry: {attempts: 1}' }), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
   });
   after(async () => {
     await stack?.stop();
@@ -72,7 +74,13 @@ describe('the http executor runs an approved operation once, signed, with the ac
   });
 
   // An auto-allowed call to a target with a short timeout runs inside the workflow task (a local activity).
-  const historyOf = async (id: string) => (await stack.temporal.workflow.getHandle(id).fetchHistory()).events ?? [];
+  // The audit step that records the outcome runs inside the workflow task, so /wait can answer before that task
+  // completes: the history is read once the workflow has closed.
+  const historyOf = async (id: string) => {
+    const handle = stack.temporal.workflow.getHandle(id);
+    await handle.result().catch(() => undefined);
+    return (await handle.fetchHistory()).events ?? [];
+  };
   const executorMarkers = (events: Awaited<ReturnType<typeof historyOf>>) =>
     events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').map((e) => ({
       ...JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString()),
@@ -101,7 +109,10 @@ describe('the http executor runs an approved operation once, signed, with the ac
     assert.equal(retried.status, 'succeeded');
     assert.equal(sinks.quickFlaky.requests.length, 3);
     assert.ok(sinks.quickFlaky.requests.every((r) => r.headers['idempotency-key'] === flaky.id && r.signatureValid));
-    assert.deepEqual(executorMarkers(await historyOf(flaky.id)).map((m) => [m.attempt, m.failed]), [[3, false]]);
+    // Each failed try is recorded, and the retry waits on a workflow timer, not inside the workflow task.
+    const flakyHistory = await historyOf(flaky.id);
+    assert.deepEqual(executorMarkers(flakyHistory).map((m) => [m.attempt, m.failed]), [[1, true], [2, true], [3, false]]);
+    assert.equal(flakyHistory.filter((e) => e.timerStartedEventAttributes).length, 2, 'a timer before each retry');
 
     const refused = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickRefusing', path: '/run' } });
     const failed = (await stack.call(BOT, 'GET', `/v1/actions/${refused.id}/wait?timeout=30`)).body;
@@ -109,6 +120,34 @@ describe('the http executor runs an approved operation once, signed, with the ac
     assert.equal(failed.result.httpStatus, 400, 'the local failure keeps its details');
     assert.equal(sinks.quickRefusing.requests.length, 1, 'a 4xx is not retried');
     assert.deepEqual(executorMarkers(await historyOf(refused.id)).map((m) => [m.attempt, m.failed]), [[1, true]]);
+  });
+
+  test('a cancel lands between local tries: no try is sent after it, and the action is cancelled', async () => {
+    const sink = sinks.quickDown;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickDown', path: '/run' } });
+    await stack.until(BOT, a.id, () => sink.requests.length >= 2);
+    const t = Date.now();
+    const cancel = await stack.call(BOT, 'POST', `/v1/actions/${a.id}/cancel`, { reason: 'target is down' });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    const cancelMs = Date.now() - t;
+    const sent = sink.requests.length;
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=30`)).body;
+    assert.equal(done.status, 'cancelled');
+    await new Promise((r) => setTimeout(r, 2500)); // longer than the retry interval
+    assert.equal(sink.requests.length, sent, `no try after the cancel was accepted (${cancelMs} ms)`);
+    assert.ok(sent < 10, 'the retries were stopped, not run out');
+    assert.ok((await types(a.id)).includes('action.cancelled'));
+  });
+
+  test('a one-try target and a bare-URL call never run as local activities', async () => {
+    const once = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickOnce', path: '/run' } });
+    const bare = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', url: sinks.quickOnce.url, timeoutSeconds: 2 } });
+    for (const id of [once.id, bare.id]) {
+      assert.equal((await stack.call(BOT, 'GET', `/v1/actions/${id}/wait?timeout=30`)).body.status, 'succeeded');
+      const events = await historyOf(id);
+      assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 1, 'the executor is an activity');
+      assert.deepEqual(executorMarkers(events), []);
+    }
   });
 
   test('a retried execute activity after a recorded success does not call again', async () => {
