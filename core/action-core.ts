@@ -197,8 +197,14 @@ export class ActionCore {
     const recorded = row ? (row.snapshot as unknown as Action) : null;
     if (recorded && isTerminal(recorded.status)) return recorded;
     // An executor at work changes nothing until its outcome is recorded, and a local one holds the workflow task
-    // (a Query would wait for it): the recorded action is the answer.
-    if (recorded && recorded.status === 'executing' && recorded.execute.type !== 'none') return recorded;
+    // (a Query would wait for it): while the workflow runs, the recorded action is the answer. (A run that closed
+    // without recording its outcome, say in a long database outage, is asked as below.)
+    if (recorded && recorded.status === 'executing' && recorded.execute.type !== 'none') {
+      const running = await this.temporal
+        .withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).describe())
+        .then((d) => d.status.name === 'RUNNING', () => true);
+      if (running) return recorded;
+    }
     try {
       return await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
     } catch (err) {
