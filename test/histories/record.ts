@@ -23,7 +23,7 @@ const dir = path.dirname(new URL(import.meta.url).pathname);
  * v5: the `generation-5` patch (workflows/generation.ts: every patch above in without its own marker); /wait sends
  * no Update (it wakes on the projection's NOTIFY); a held gateway call's claim redeemed by the approving vote.
  * v6: the `generation-6` patch: v5, and an auto-allowed execution with a short target timeout as a local activity
- * (`local-executor`).
+ * (`local-executor`), each retry after a workflow timer.
  */
 const GENERATION = 'v6';
 const SECRET = 'whsec_' + Buffer.from('interlock-test-secret-0123456789ab').toString('base64');
@@ -35,6 +35,8 @@ async function main() {
   const { startStack } = await import('../support/stack');
   const policy = readFileSync(path.join(dir, '..', 'fixtures', 'flow-policy.yaml'), 'utf8');
   const sink = await startSink(SECRET, { failFirst: 1 });
+  // Fails its first call too: a local executor's retry, after a workflow timer.
+  const quickFlaky = await startSink(SECRET, { failFirst: 1 });
   // A second database as a postgres target: one statement with an effect, one slow enough to cancel.
   const ledgerDb = await freshDatabase();
   const { default: pg } = await import('pg');
@@ -51,6 +53,11 @@ async function main() {
     '    type: http',
     `    url: ${new URL('/', sink.url)}`,
     '    timeout: 2s',
+    '  quick-flaky:',
+    '    type: http',
+    `    url: ${new URL('/', quickFlaky.url)}`,
+    '    timeout: 2s',
+    '    retry: {attempts: 3, max_interval: 1s}',
     '  ledger-db:',
     '    type: postgres',
     `    url: "${ledgerDb.url}"`,
@@ -59,7 +66,7 @@ async function main() {
     '      slow: {sql: "select pg_sleep(30)", params: []}',
     '',
   ].join('\n');
-  const stack = await startStack({ policy, targets, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: sink.hostPort } });
+  const stack = await startStack({ policy, targets, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: `${sink.hostPort},${quickFlaky.hostPort}` } });
   const bot = 'svc:etl-bot';
   const vote = (who: string, id: string, decision = 'approve') => stack.call(who, 'POST', `/v1/actions/${id}/decisions`, { decision, comment: 'recorded' });
   const pending = async (body: object) => {
@@ -154,6 +161,11 @@ async function main() {
       await settle(id);
       return id;
     },
+    'http-local-retried-then-succeeded': async () => {
+      const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'http', target: 'quick-flaky', path: '/hooks/quick', body: { a: 4 } } })).id;
+      await settle(id);
+      return id;
+    },
     'postgres-statement-succeeded': async () => {
       const id = (await stack.submit(bot, { action: 'svc.call', resource: 'r', execute: { type: 'postgres', target: 'ledger-db', statement: 'bump', args: ['c1'] } })).id;
       await settle(id);
@@ -184,6 +196,7 @@ async function main() {
     }
   } finally {
     await sink.close();
+    await quickFlaky.close();
     await stack.stop();
     await ledgerDb.drop();
     await server.stop();
