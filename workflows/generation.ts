@@ -11,8 +11,9 @@ import { patched } from '@temporalio/workflow';
  *
  * A run recorded with the `generation-5` marker (before the local executor) replays as generation 5: `BAKED_IN` is
  * in, `local-executor` is asked by `patched()` and is out. A run recorded with neither marker asks each patch as
- * before. That covers older histories and runs a worker from before this code began, so a mixed deploy replays
- * either way.
+ * before. That covers older histories and runs a worker from before this code began. The reverse does not hold: a
+ * worker from before generation 6 cannot replay a run that wrote `generation-6` (docs/ARCHITECTURE.md says how to
+ * roll workers).
  *
  * A change made after this generation goes behind a new `patched()` id, not into this list, until the next
  * generation.
