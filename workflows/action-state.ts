@@ -9,7 +9,7 @@ import { initialAction } from './initial-action';
 import type { ActionWorkflowInput } from './messages';
 import { SearchAttributes } from './search-attributes';
 import { currentDetailsOf } from './story';
-import { generation, includes } from './generation';
+import { bakedIn, includes } from './generation';
 
 /**
  * patched() id: workflows from here on write their audit steps as local activities, and every step one activation
@@ -64,10 +64,8 @@ export class ActionState {
   approvalRecorded = false;
   /** The approving vote redeemed the grant for a held gateway call (`redeemForClaim`): the action is `executing`. */
   claimRedeemed = false;
-  /** This run is generation 5 (workflows/generation.ts): the patches before it are in without their markers. */
-  readonly generation5: boolean;
-  /** This run is generation 6: generation 5 and the local executor for short auto-allowed executions. */
-  readonly generation6: boolean;
+  /** The patch ids this run has in by its generation (workflows/generation.ts), without their markers. */
+  readonly bakedIn: ReadonlySet<string>;
   /** Whether the execution runs in a scope a cancel can stop (actions submitted with a plan). */
   executionCancellable = false;
   /** While an execution that can be cancelled runs: cancels its activity (the executor is told and reports). */
@@ -94,7 +92,7 @@ export class ActionState {
   closed = false;
 
   constructor(readonly input: ActionWorkflowInput) {
-    ({ generation5: this.generation5, generation6: this.generation6 } = generation()); // first, before any other patch is asked
+    this.bakedIn = bakedIn(); // first, before any other patch is asked
     this.slim = includes(this, LOCAL_AUDIT_STEPS);
     this.action = initialAction(input);
     this.published = this.snapshot();

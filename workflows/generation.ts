@@ -40,23 +40,19 @@ export const GENERATION_6 = 'generation-6';
 /** The patch ids a generation-6 run has in without their markers. */
 export const BAKED_IN_6: ReadonlySet<string> = new Set([...BAKED_IN, 'local-executor']);
 
-export interface Generation {
-  generation5: boolean;
-  generation6?: boolean;
-}
+const NONE: ReadonlySet<string> = new Set();
 
 /**
- * Asked once, first, by every run (ActionState's constructor): which generation this run is. A new run is
- * generation 6 (one marker); a history recorded as generation 5 replays as 5; one with neither asks each patch.
+ * Asked once, first, by every run (ActionState's constructor): the patch ids this run has in by its generation. A new
+ * run is generation 6 (one marker); a history recorded as generation 5 replays as 5; one with neither marker has
+ * none, and asks each patch.
  */
-export function generation(): Required<Generation> {
-  const generation6 = patched(GENERATION_6);
-  return { generation6, generation5: generation6 || patched(GENERATION_5) };
+export function bakedIn(): ReadonlySet<string> {
+  if (patched(GENERATION_6)) return BAKED_IN_6;
+  return patched(GENERATION_5) ? BAKED_IN : NONE;
 }
 
 /** Whether this run has the change `id`: by its generation, else by `patched()` (the marker, as before). */
-export function includes(run: Generation, id: string): boolean {
-  if (run.generation6 && BAKED_IN_6.has(id)) return true;
-  if (run.generation5 && BAKED_IN.has(id)) return true;
-  return patched(id);
+export function includes(run: { bakedIn: ReadonlySet<string> }, id: string): boolean {
+  return run.bakedIn.has(id) || patched(id);
 }
