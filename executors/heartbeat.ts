@@ -26,11 +26,18 @@ export async function heartbeatWhile<T>(work: Promise<T>): Promise<T> {
  */
 export async function whileHeartbeating<T>(timeoutMs: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const cancelled = Context.current().cancellationSignal;
+  // Not AbortSignal.timeout(): Node 20's AbortSignal.any() holds its sources weakly, and a timeout signal nothing
+  // else holds can be collected before it fires (nodejs/node#57736), leaving the call open past its timeout. The
+  // timer below holds its controller until it fires or the call settles.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
   try {
-    return await heartbeatWhile(send(AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])));
+    return await heartbeatWhile(send(AbortSignal.any([timeout.signal, cancelled])));
   } catch (err) {
     if (!cancelled.aborted) throw err;
     const message = 'the request was aborted before its answer (the receiver may already have begun it)';
     throw new CancelledFailure(message, [{ message, executor: 'http', aborted: true }]);
+  } finally {
+    clearTimeout(timer);
   }
 }
