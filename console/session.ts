@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ensurePrivateFile } from '../config/dev-key-file';
 import type { Principal } from '../domain/principal';
 
 /** A signed-in person, as the session cookie carries it (signed, HttpOnly, SameSite=Lax; never a token secret). */
@@ -29,13 +29,8 @@ export function sessionSecret(configured: string | undefined, dataDir: string): 
     if (configured.length < 32) throw new Error('INTERLOCK_SESSION_SECRET: must be at least 32 characters');
     return configured;
   }
-  const file = path.join(dataDir, 'session-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return secret;
+  // One secret per data dir, made by whichever process starts first (see ensurePrivateFile).
+  return ensurePrivateFile(path.join(dataDir, 'session-secret'), () => randomBytes(32).toString('base64url')).contents.trim();
 }
 
 export function newSession(fields: Omit<ConsoleSession, 'sid' | 'expiresAt'>): ConsoleSession {

@@ -27,3 +27,26 @@ test('processes of one data dir starting at once all end up with the same develo
   assert.deepEqual(readdirSync(path.dirname(file)), ['signing-key.pem'], 'no scratch file left behind');
   assert.equal(ensureDevKeyFile(file).created, false);
 });
+
+test('API processes of one data dir starting at once all sign console sessions with the same secret', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'interlock-session-'));
+  // Seen in CI: two APIs started together, one failed with EEXIST on session-secret. Eight race here, each
+  // loaded and waiting until all are, then released at once.
+  const racer = `import('${path.resolve('console/session.ts')}').then((m) => { process.once('message', () => process.send(m.sessionSecret(undefined, process.argv.at(-1)))); process.send('ready'); })`;
+  const children = Array.from({ length: 8 }, () => fork('-e', [racer, dir], { execArgv: ['--import', 'tsx', '--input-type=module'] }));
+  const next = (child: (typeof children)[number]) =>
+    new Promise<string>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as string));
+      child.once('error', reject);
+      child.once('exit', (code) => code !== 0 && reject(new Error(`racer exited ${code}`)));
+    });
+  await Promise.all(children.map(next));
+  const answers = children.map(next);
+  for (const child of children) child.send('go');
+  const secrets = await Promise.all(answers);
+  const onDisk = readFileSync(path.join(dir, 'session-secret'), 'utf8');
+  assert.ok(onDisk.length >= 32);
+  assert.ok(secrets.every((s) => s === onDisk), 'every process uses the secret on disk');
+  assert.equal(statSync(path.join(dir, 'session-secret')).mode & 0o777, 0o600);
+  assert.deepEqual(readdirSync(dir), ['session-secret'], 'no scratch file left behind');
+});
