@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -156,16 +156,24 @@ export class DatabaseInUseError extends Error {
 /** A pid file beside the data: a second process is refused instead of corrupting it; a stale file is taken over. */
 function lockEmbeddedDatabase(dir: string): () => void {
   const file = path.join(dir, '..', 'pglite.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(file, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) throw new DatabaseInUseError(dir, pid);
-      rmSync(file, { force: true });
+  // The pid is written to a file of this process's own and linked into place, so another process starting at
+  // the same moment never reads the lock half-written (an empty pid it would take for stale).
+  const scratch = `${file}.${process.pid}.tmp`;
+  writeFileSync(scratch, String(process.pid));
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(scratch, file);
+        return () => rmSync(file, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number(readFileSync(file, 'utf8'));
+        if (pid && pid !== process.pid && isAlive(pid)) throw new DatabaseInUseError(dir, pid);
+        rmSync(file, { force: true });
+      }
     }
+  } finally {
+    rmSync(scratch, { force: true });
   }
   throw new Error(`could not lock ${file}`);
 }
