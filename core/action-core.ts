@@ -264,6 +264,8 @@ export class ActionCore {
     let recorded = await this.recorded(id);
     if (!recorded) recorded = await this.get(caller, id); // its first step not written yet: asked of the workflow
     else if (!canRead(caller, recorded)) throw mayNotRead(caller, id);
+    // A recorded terminal status is final: the answer, without reading it again (find() would return this same row).
+    else if (isTerminal(recorded.status)) return this.shown(caller, recorded);
     if (done(recorded) || timeoutSeconds <= 0) return this.get(caller, id);
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
