@@ -11,7 +11,7 @@ import { redactSecretParams, secretKeyPaths } from '../domain/secret-params';
 import { checkTarget, guardedLookup, headerProblems, systemResolve, targetKey, TargetRefusedError, type PrivateAllowList, type Resolve, type TargetRefusal } from '../network';
 import { placeHttp, resolveRefs, systemSources, UnresolvedReference, type HttpPlacement, type ReferenceSources, type TargetSource } from '../targets';
 import { whileHeartbeating } from './heartbeat';
-import type { ExecuteProblem, Executor } from './types';
+import type { ExecuteProblem, ExecutionPlan, Executor } from './types';
 
 export const HttpExecuteSchema = Type.Object(
   {
@@ -135,7 +135,7 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
     guarded: new Agent({ keepAliveTimeout: POOL_IDLE_MS, connect: { lookup: guardedLookup(resolve, () => undefined, 'target') } }),
     open: new Agent({ keepAliveTimeout: POOL_IDLE_MS }),
   };
-  return async function executeHttp({ actionId, execute }: { actionId: string; execute: HttpExecute }): Promise<ActionResult> {
+  return async function executeHttp({ actionId, execute, plan }: { actionId: string; execute: HttpExecute; plan?: ExecutionPlan }): Promise<ActionResult> {
     const [done] = await db.select().from(httpExecutions).where(eq(httpExecutions.actionId, actionId));
     if (done) return outcome(done.httpStatus, done.output ?? '');
     if (!webhookSecret) throw ApplicationFailure.nonRetryable('INTERLOCK_WEBHOOK_SECRET is not set; the http executor only sends signed requests', 'ExecutorMisconfigured');
@@ -161,12 +161,22 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
       'user-agent': 'interlock/1',
     };
     const attempt = Context.current().info.attempt;
-    const timeoutSeconds = Math.min(execute.timeoutSeconds ?? placed.target.timeoutSeconds, placed.target.timeoutSeconds);
+    // The target's timeout now, and never more than the plan the workflow runs this try on (its activity's timeout
+    // comes from it): a timeout raised in targets.yaml since submission does not outlast the try it was given.
+    const timeoutSeconds = Math.min(execute.timeoutSeconds ?? placed.target.timeoutSeconds, placed.target.timeoutSeconds, plan?.timeoutSeconds ?? Infinity);
     const allowed = allowPrivate.has(targetKey(new URL(placed.url)));
     const dispatcher = allowed ? pools.open : pools.guarded;
-    // Heartbeating while the request is open; a cancel aborts it.
-    const response = await whileHeartbeating(timeoutSeconds * 1000, (signal) =>
-      fetch(placed.url, {
+    // Heartbeating while the request is open, its answer's body included; the target's timeout and a cancel cut
+    // either off (a target that sends its headers and then stalls is no answer within the timeout).
+    const unreachable = (err: unknown) => {
+      const refused = refusalIn(err);
+      if (refused) return targetNotAllowed(placed.url, refused);
+      // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
+      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
+      return ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
+    };
+    const { response, answer } = await whileHeartbeating(timeoutSeconds * 1000, async (signal) => {
+      const response = await fetch(placed.url, {
         method: execute.method ?? 'POST',
         headers,
         body: payload === '' && execute.method === 'DELETE' ? undefined : payload,
@@ -174,15 +184,14 @@ export function createExecuteHttp({ db, webhookSecret, allowPrivate, resolve = s
         redirect: 'manual',
         dispatcher,
       }).catch((err: unknown) => {
-        const refused = refusalIn(err);
-        if (refused) throw targetNotAllowed(placed.url, refused);
-        // Whatever the client says, no credential goes into the failure (it is stored in the workflow history).
-        const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : errorText(err);
-        throw ApplicationFailure.retryable(redact(`${placed.url} could not be reached (attempt ${attempt}): ${reason}`), 'HttpUnreachable');
-      }),
-    );
-    // Read a little past the limit, so a secret cut by it is still whole when redacted.
-    const answer = await readBounded(response, MAX_OUTPUT_BYTES + Math.max(0, ...secrets.map((s) => Buffer.byteLength(s))));
+        throw unreachable(err);
+      });
+      // Read a little past the limit, so a secret cut by it is still whole when redacted.
+      const answer = await readBounded(response, MAX_OUTPUT_BYTES + Math.max(0, ...secrets.map((s) => Buffer.byteLength(s)))).catch((err: unknown) => {
+        throw unreachable(signal.aborted ? signal.reason : err);
+      });
+      return { response, answer };
+    });
     const output = truncate(redact(answer.text), answer.more);
     const details = { httpStatus: response.status, output };
     if (response.status === 429 || response.status >= 500) {

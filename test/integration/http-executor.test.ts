@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { sinkTargets, startSink } from '../support/sink';
 import { startStack, type TestStack } from '../support/stack';
@@ -23,10 +24,30 @@ describe('the http executor runs an approved operation once, signed, with the ac
     sinks.quickRefusing = await startSink(SECRET, { status: 400 });
     sinks.quickDown = await startSink(SECRET, { status: 503 });
     sinks.quickOnce = await startSink(SECRET);
+    // A target that answers its headers and a first chunk at once, then nothing more.
+    stalling = createServer((req, res) => {
+      stalled.push(String(req.headers['idempotency-key']));
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('accepted, working');
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    const stallingAt = `127.0.0.1:${(stalling.address() as { port: number }).port}`;
     const short = 'timeout: 2s, retry: {attempts: 3, max_interval: 1s}';
-    stack = await startStack({ policy, targets: sinkTargets(sinks, { quick: short, quickFlaky: short, quickRefusing: short, quickDown: 'timeout: 2s, retry: {attempts: 10, max_interval: 2s}', quickOnce: 'timeout: 2s, retry: {attempts: 1}' }), env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: Object.values(sinks).map((k) => k.hostPort).join(',') } });
+    targetsYaml = (planned: string) =>
+      sinkTargets(
+        { ...sinks, quickStalling: { base: `http://${stallingAt}/` }, plannedStalling: { base: `http://${stallingAt}/` } },
+        { quick: short, quickFlaky: short, quickRefusing: short, quickDown: 'timeout: 2s, retry: {attempts: 10, max_interval: 2s}', quickOnce: 'timeout: 2s, retry: {attempts: 1}', quickStalling: 'timeout: 1s, retry: {attempts: 2, max_interval: 1s}', plannedStalling: planned },
+      );
+    const targets = targetsYaml('timeout: 1s, retry: {attempts: 3, max_interval: 2s}');
+    stack = await startStack({ policy, targets, env: { INTERLOCK_WEBHOOK_SECRET: SECRET, INTERLOCK_HTTP_ALLOW_PRIVATE: [...Object.values(sinks).map((k) => k.hostPort), stallingAt].join(',') } });
   });
+  let stalling: Server;
+  const stalled: string[] = [];
+  let targetsYaml: (planned: string) => string;
   after(async () => {
+    stalling?.closeAllConnections();
+    stalling?.close();
     await stack?.stop();
     for (const sink of Object.values(sinks)) await sink.close();
   });
@@ -120,6 +141,34 @@ describe('the http executor runs an approved operation once, signed, with the ac
     assert.equal(failed.result.httpStatus, 400, 'the local failure keeps its details');
     assert.equal(sinks.quickRefusing.requests.length, 1, 'a 4xx is not retried');
     assert.deepEqual(executorMarkers(await historyOf(refused.id)).map((m) => [m.attempt, m.failed]), [[1, true]]);
+  });
+
+  test("a target that sends its headers and then stalls is cut off at its timeout, body included, on every try", async () => {
+    const t = Date.now();
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'quickStalling', path: '/run' } });
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=60`)).body;
+    const took = Date.now() - t;
+    assert.equal(done.status, 'failed');
+    assert.match(done.result.error, /no answer within 1 s/);
+    assert.deepEqual(stalled, [a.id, a.id], 'two tries, each with the action id as Idempotency-Key');
+    assert.deepEqual(executorMarkers(await historyOf(a.id)).map((m) => [m.attempt, m.failed]), [[1, true], [2, true]]);
+    // Each try ends at the target's 1 s, not at the local activity's start-to-close (1 s + 10 s margin).
+    assert.ok(took < 10_000, `failed after ${took} ms`);
+  });
+
+  test("a target's timeout raised after submission does not lengthen the tries of an action planned before", async () => {
+    const version = (await stack.call(null, 'GET', '/readyz')).body.checks.targets.version;
+    const a = await stack.submit(BOT, { action: 'svc.call', resource: 'svc://q', execute: { type: 'http', target: 'plannedStalling', path: '/run' } });
+    writeFileSync(stack.targetsFile, targetsYaml('timeout: 30s, retry: {attempts: 3, max_interval: 2s}'));
+    for (let i = 0; (await stack.call(null, 'GET', '/readyz')).body.checks.targets.version === version; i++) {
+      assert.ok(i < 100, 'the edited targets.yaml was loaded');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const done = (await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=60`)).body;
+    assert.equal(done.status, 'failed');
+    // Its last try ran after the edit, still cut at the planned 1 s (not at the local activity's 11 s start-to-close).
+    assert.match(done.result.error, /no answer within 1 s/);
+    assert.deepEqual(executorMarkers(await historyOf(a.id)).map((m) => [m.attempt, m.failed]), [[1, true], [2, true], [3, true]]);
   });
 
   test('a cancel lands between local tries: no try is sent after it, and the action is cancelled', async () => {
