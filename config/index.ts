@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AllowListEntryError, parseAllowList, type PrivateAllowList } from '../network';
 
-export { ensureDevKeyFile, ensurePrivateFile } from './dev-key-file';
+export { ensureDevKeyFile } from './dev-key-file';
 
 /** Thrown at start-up when an environment variable has a value that cannot work. */
 export class ConfigError extends Error {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ensureDevKeyFile } from '../../config';
+import { raceProcesses } from '../support/race';
 
 test('processes of one data dir starting at once all end up with the same development key', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'interlock-devkey-'));
@@ -33,17 +34,7 @@ test('API processes of one data dir starting at once all sign console sessions w
   // Seen in CI: two APIs started together, one failed with EEXIST on session-secret. Eight race here, each
   // loaded and waiting until all are, then released at once.
   const racer = `import('${path.resolve('console/session.ts')}').then((m) => { process.once('message', () => process.send(m.sessionSecret(undefined, process.argv.at(-1)))); process.send('ready'); })`;
-  const children = Array.from({ length: 8 }, () => fork('-e', [racer, dir], { execArgv: ['--import', 'tsx', '--input-type=module'] }));
-  const next = (child: (typeof children)[number]) =>
-    new Promise<string>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as string));
-      child.once('error', reject);
-      child.once('exit', (code) => code !== 0 && reject(new Error(`racer exited ${code}`)));
-    });
-  await Promise.all(children.map(next));
-  const answers = children.map(next);
-  for (const child of children) child.send('go');
-  const secrets = await Promise.all(answers);
+  const secrets = (await raceProcesses(racer, Array.from({ length: 8 }, () => [dir]))).answers;
   const onDisk = readFileSync(path.join(dir, 'session-secret'), 'utf8');
   assert.ok(onDisk.length >= 32);
   assert.ok(secrets.every((s) => s === onDisk), 'every process uses the secret on disk');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { raceProcesses } from '../support/race';
 
 test('processes opening one embedded database at once: exactly one opens it, the others are told who holds it', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'interlock-pglite-lock-'));
@@ -18,16 +18,8 @@ test('processes opening one embedded database at once: exactly one opens it, the
     });
     process.send('ready');
   })`;
-  const children = Array.from({ length: 4 }, () => fork('-e', [racer, dataDir], { execArgv: ['--import', 'tsx', '--input-type=module'] }));
-  const next = (child: (typeof children)[number]) =>
-    new Promise<string>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as string));
-      child.once('error', reject);
-    });
-  await Promise.all(children.map(next));
-  const answers = children.map(next);
-  for (const child of children) child.send('go');
-  const results = await Promise.all(answers);
+  const { children, answers } = await raceProcesses(racer, Array.from({ length: 4 }, () => [dataDir]));
+  const results = answers as string[];
   const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
   for (const child of children) child.send('close');
   await Promise.all(exited);
