@@ -57,9 +57,46 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         throw new UsageError(`unknown command "${command}"; run \`interlock help\``);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ApiCallError) io.err(`interlock: ${err.message}`);
-    else io.err(`interlock: ${(err as Error).message?.split('\n')[0] ?? err}`);
+    io.err(`interlock: ${err instanceof UsageError || err instanceof ApiCallError ? err.message : failureText(err)}`);
     return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+/**
+ * One line saying why a command failed. drizzle wraps every driver error as `Failed query: <sql>`, which names the
+ * statement but not the reason; the database's own reason (its cause) is what a person can act on, with a hint for
+ * the usual ones: nothing listening, no such database, a database never migrated. Neither names DATABASE_URL's
+ * password: the driver's messages carry host, port, database and user at most.
+ */
+export function failureText(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  const wrapped = typeof e?.message === 'string' && e.message.startsWith('Failed query:') && e.cause !== undefined;
+  const reason = wrapped ? e.cause : err;
+  const text = reasonText(reason);
+  const hint = databaseHint(reason);
+  return wrapped ? `database: ${text}${hint}` : `${text}${hint}`;
+}
+
+function reasonText(err: unknown): string {
+  // A connection refused on every address a host name resolved to (::1 and 127.0.0.1) comes as an AggregateError, message empty.
+  if (err instanceof AggregateError && err.errors.length > 0) return [...new Set(err.errors.map(reasonText))].join('; ');
+  const message = (err as Error | undefined)?.message;
+  return message ? message.split('\n')[0] : String(err);
+}
+
+function databaseHint(err: unknown): string {
+  const first = (err instanceof AggregateError ? err.errors[0] : err) as { code?: string } | undefined;
+  switch (first?.code) {
+    case '42P01': // undefined_table
+      return ' (the database has no Interlock tables: start Interlock against it once, `npm start` or `interlock api`, which migrate it unless INTERLOCK_DB_MIGRATE=false; or check DATABASE_URL)';
+    case '3D000': // invalid_catalog_name
+      return ' (check the database name in DATABASE_URL, or create it)';
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+      return ' (is Postgres running where DATABASE_URL points?)';
+    default:
+      return '';
   }
 }
 

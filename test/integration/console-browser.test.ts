@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { peopleIssuerYaml, startIdp, type TestIdp } from '../support/idp';
+import { freePort } from '../support/ports';
 import { DEFAULT_PRINCIPALS, startStack, type TestStack } from '../support/stack';
 
 /**
@@ -32,14 +32,6 @@ rules:
     risk: critical
     step_up: {max_age: 3s}
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('the console in a browser, signed in through the identity provider', () => {
   let idp: TestIdp;
