@@ -1,7 +1,7 @@
 // `interlock mcp`: the gateway over stdio, for an agent host that launches it. A client of the REST API (through
 // `interlock/client`), so it runs beside the agent and needs only INTERLOCK_URL and INTERLOCK_TOKEN.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { Interlock } from '../client';
+import { Interlock, InterlockApiError } from '../client';
 import { clientPort } from './client-port';
 import { createGatewayServer } from './gateway';
 import { McpConfigStore } from './store';
@@ -16,7 +16,7 @@ export interface StdioGatewayOptions {
   warn(message: string): void;
 }
 
-/** Serves until the agent host closes stdin; a broken mcp.yaml stops it before it answers anything. */
+/** Serves until the agent host closes stdin; a broken mcp.yaml or a refused token stops it before it answers anything. */
 export async function runStdioGateway(o: StdioGatewayOptions): Promise<void> {
   const store = new McpConfigStore(o.configFile, { info: () => {}, error: (_obj, msg) => o.warn(msg ?? 'mcp.yaml rejected') });
   await store.load();
@@ -24,7 +24,9 @@ export async function runStdioGateway(o: StdioGatewayOptions): Promise<void> {
   const pool = new UpstreamPool(store);
   store.on('reload', () => pool.prune());
   const log = { warn: (obj: object, msg: string) => o.warn(`${msg} ${JSON.stringify(obj)}`) };
-  const server = createGatewayServer({ port: clientPort(new Interlock({ url: o.url, token: o.token })), pool, config: store, onBehalfOf: o.onBehalfOf, log });
+  const client = new Interlock({ url: o.url, token: o.token });
+  await checkToken(client, o);
+  const server = createGatewayServer({ port: clientPort(client), pool, config: store, onBehalfOf: o.onBehalfOf, log });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
@@ -35,4 +37,20 @@ export async function runStdioGateway(o: StdioGatewayOptions): Promise<void> {
   await server.close().catch(() => {});
   await store.stop();
   await pool.close();
+}
+
+/**
+ * The agent's token, asked once before serving: with a token the API refuses, the gateway would list every tool
+ * and then fail every call. A refusal stops it with the reason. An Interlock that cannot be reached yet is only a
+ * warning: it may be starting, and until it answers each call says why it failed.
+ */
+async function checkToken(client: Interlock, o: StdioGatewayOptions): Promise<void> {
+  try {
+    await client.request('GET', '/v1/actions?limit=1'); // read-only, allowed to every principal (its own actions)
+  } catch (err) {
+    if (err instanceof InterlockApiError && err.status === 401) {
+      throw new Error(`INTERLOCK_TOKEN was refused by Interlock at ${o.url} (${err.message}); create a token with \`npx interlock token create <principal-id>\``);
+    }
+    o.warn(`could not check INTERLOCK_TOKEN: ${(err as Error).message}; serving anyway, and each call fails until Interlock answers`);
+  }
 }

@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { PROJECT_ROOT } from '../../devserver';
+import { runCli } from '../support/cli';
 import { effects, NOTES_SCRIPT, serveNotesOverHttp } from '../support/mcp-upstream';
 import { startStack, type TestStack } from '../support/stack';
 import { eq } from 'drizzle-orm';
@@ -361,6 +362,14 @@ servers:
     await changed;
     const archived = (await agent.callTool({ name: 'notes__archive_note', arguments: { id: 'a2' } })) as CallToolResult;
     assert.equal(text(archived), 'archived note a2');
+  });
+
+  test('over stdio: a token Interlock refuses stops the gateway at start, before it lists any tool', async () => {
+    const r = await runCli(['mcp', '--config', path.join(dir, 'stdio-mcp.yaml')], { INTERLOCK_URL: stack.url, INTERLOCK_TOKEN: 'itk_not-a-token-anyone-issued' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^interlock: INTERLOCK_TOKEN was refused by Interlock at http:\/\/127\.0\.0\.1:\d+ \(.+\); create a token with `npx interlock token create <principal-id>`$/m);
+    assert.doesNotMatch(r.stderr, /not-a-token-anyone-issued/, 'the token itself is never printed');
+    assert.equal(r.stdout, '', 'nothing was served on stdout');
   });
 
   test('a session cannot be used with another principal\'s token, and /mcp needs a token', async () => {
