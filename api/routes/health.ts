@@ -1,7 +1,8 @@
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiServices } from '../app';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes';
 import { publicErrors } from '../errors';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
@@ -20,8 +21,43 @@ const Readiness = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })) })),
 });
 
+/** gRPC status codes (grpc/status.proto) of an operator API that this connection may not use. */
+const PERMISSION_DENIED = 7;
+const UNIMPLEMENTED = 12;
+
+/** How long a namespace found with every search attribute is not asked again. */
+const SEARCH_ATTRIBUTES_RECHECK_MS = 60_000;
+
+/**
+ * Whether the namespace has the search attributes every action's workflow sets at its start: without them each
+ * submission answers 503, so the API is not ready (`npx interlock temporal setup` registers them). Asked through the
+ * operator service; a namespace found complete is not asked again for a minute, one found lacking is asked at every
+ * probe, so readiness returns as soon as they are registered. A service whose operator API is refused or absent to
+ * this connection (an API key without that role) is not held against readiness; a start would still say so.
+ */
+function searchAttributesCheck(temporal: Client, namespace: string): () => Promise<void> {
+  let completeUntil = 0;
+  return async () => {
+    if (Date.now() < completeUntil) return;
+    let existing: Record<string, unknown>;
+    try {
+      existing = (await temporal.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    } catch (err) {
+      if (isGrpcServiceError(err) && (err.code === PERMISSION_DENIED || err.code === UNIMPLEMENTED)) {
+        completeUntil = Date.now() + SEARCH_ATTRIBUTES_RECHECK_MS;
+        return;
+      }
+      throw err;
+    }
+    const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !(name in existing));
+    if (missing.length) throw new Error(`namespace ${namespace} lacks the search attribute(s) ${missing.join(', ')} that every action's workflow sets; an operator registers them with \`npx interlock temporal setup\``);
+    completeUntil = Date.now() + SEARCH_ATTRIBUTES_RECHECK_MS;
+  };
+}
+
 /** Liveness, readiness (Temporal, database, policy) and Prometheus metrics; open without a token. */
 export async function healthRoutes(app: FastifyInstance, { services, temporal }: { services: ApiServices; temporal: Client }) {
+  const searchAttributes = searchAttributesCheck(temporal, services.config.temporalNamespace);
   app.addHook('onRequest', app.openAccess);
   const config = { probe: true };
   app.get('/healthz', { config, schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ ok: Type.Boolean() }), ...publicErrors() } } }, async () => ({ ok: true }));
@@ -39,7 +75,10 @@ export async function healthRoutes(app: FastifyInstance, { services, temporal }:
       }
     };
     const [temporalCheck, database] = await Promise.all([
-      check(() => temporal.withDeadline(Date.now() + 2000, () => temporal.workflowService.describeNamespace({ namespace: services.config.temporalNamespace }))),
+      check(() => temporal.withDeadline(Date.now() + 2000, async () => {
+        await temporal.workflowService.describeNamespace({ namespace: services.config.temporalNamespace });
+        await searchAttributes();
+      })),
       check(() => services.database.ping()),
     ]);
     const p = services.policy.status();

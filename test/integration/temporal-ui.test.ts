@@ -95,4 +95,29 @@ describe('Temporal UI tells the story of an action', () => {
       await connection.close();
     }
   });
+
+  test('/readyz is 503 naming the search attributes a namespace lacks, and ready again once `temporal setup` registers them', async () => {
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    const namespace = `ready-${process.pid}-${Date.now().toString(36)}`;
+    let bare: TestStack | undefined;
+    try {
+      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86400 as never } });
+      bare = await startStack({ env: { TEMPORAL_NAMESPACE: namespace } });
+      const before = await bare.call(null, 'GET', '/readyz');
+      assert.equal(before.status, 503, JSON.stringify(before.body));
+      assert.equal(before.body.checks.temporal.ok, false);
+      assert.equal(before.body.error.code, 'unavailable');
+      const detail = before.body.error.details.find((d: { field: string }) => d.field === 'temporal');
+      assert.match(detail.message, new RegExp(`namespace ${namespace} lacks the search attribute\\(s\\) ${SEARCH_ATTRIBUTE_NAMES.join(', ')} .*npx interlock temporal setup`));
+      const out: string[] = [];
+      const io = { out: (line: string) => void out.push(line), err: (line: string) => void out.push(line), env: { ...process.env, TEMPORAL_NAMESPACE: namespace } };
+      assert.equal(await runCli(['temporal', 'setup'], io), 0, out.join('\n'));
+      const after = await bare.call(null, 'GET', '/readyz');
+      assert.equal(after.status, 200, JSON.stringify(after.body));
+      assert.equal(after.body.checks.temporal.ok, true);
+    } finally {
+      await bare?.stop();
+      await connection.close();
+    }
+  });
 });
