@@ -103,13 +103,16 @@ export function createExecutePostgres({ targets }: PostgresExecutorDeps) {
     }
     const scrub = scrubber([url.value, ...url.secrets]);
     const timeoutMs = (plan?.timeoutSeconds ?? target.timeoutSeconds) * 1000;
+    // One deadline for the whole try, as the target's `timeout` promises: the connection, the ledger's statements
+    // and the statement itself share it (the statement gets what the connection left, see runOnce).
+    const deadline = Date.now() + timeoutMs;
     const settings = { connectionString: url.value, statement_timeout: timeoutMs, connectionTimeoutMillis: Math.min(timeoutMs, 10_000), application_name: `interlock ${actionId}`.slice(0, 63) };
     const client = new pg.Client(settings);
     client.on('error', () => undefined); // a socket dropped after the last answer: the query itself already said so
     try {
       await heartbeatWhile(client.connect());
       await ensureLedger(client);
-      return await heartbeatWhile(runOnce(client, { actionId, sql: statement.sql, values: bindArgs(args, statement.params), cancelVia: settings }));
+      return await heartbeatWhile(runOnce(client, { actionId, sql: statement.sql, values: bindArgs(args, statement.params), cancelVia: settings, deadline }));
     } catch (err) {
       if (err instanceof CancelledFailure || err instanceof ApplicationFailure) throw err;
       throw failureOf(err, { statement: execute.statement, timeoutMs, scrub });
@@ -128,7 +131,7 @@ async function ensureLedger(client: pg.Client): Promise<void> {
   }
 }
 
-async function runOnce(client: pg.Client, run: { actionId: string; sql: string; values: unknown[]; cancelVia: pg.ClientConfig }): Promise<ActionResult> {
+async function runOnce(client: pg.Client, run: { actionId: string; sql: string; values: unknown[]; cancelVia: pg.ClientConfig; deadline: number }): Promise<ActionResult> {
   const signal = Context.current().cancellationSignal;
   if (signal.aborted) throw cancelled();
   await client.query('begin');
@@ -142,6 +145,8 @@ async function runOnce(client: pg.Client, run: { actionId: string; sql: string; 
       const { rows } = await client.query('select row_count, executed_at from interlock_ledger where action_id = $1', [run.actionId]);
       return { status: 'succeeded', output: { rowCount: rows[0]?.row_count ?? null, rows: [], truncated: false, alreadyRan: true, executedAt: rows[0]?.executed_at ?? null } };
     }
+    // The statement may run for what is left of the try's deadline (at least 1 ms: 0 would turn the timeout off).
+    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(run.deadline - Date.now()))}`);
     const result = await client.query({ text: run.sql, values: run.values });
     const rowCount = result.rowCount ?? result.rows.length;
     await client.query('update interlock_ledger set row_count = $2 where action_id = $1', [run.actionId, rowCount]);
@@ -202,7 +207,7 @@ function failureOf(err: unknown, ctx: { statement: string; timeoutMs: number; sc
   const e = err as { code?: string; message?: string };
   const message = ctx.scrub(e.message ?? String(err));
   const code = e.code ?? '';
-  if (code === '57014') return ApplicationFailure.retryable(`statement "${ctx.statement}" ran longer than the target's timeout (${ctx.timeoutMs / 1000} s) and was rolled back`, 'StatementTimeout');
+  if (code === '57014') return ApplicationFailure.retryable(`statement "${ctx.statement}" ran longer than the target's timeout (${ctx.timeoutMs / 1000} s, the try's connection included) and was rolled back`, 'StatementTimeout');
   if (/^[0-9A-Z]{5}$/.test(code) && !RETRYABLE_SQLSTATE.test(code)) {
     if (MISCONFIGURED_SQLSTATE.test(code)) return ApplicationFailure.nonRetryable(`cannot use the target database: ${message} (SQLSTATE ${code})`, 'ExecutorMisconfigured');
     return ApplicationFailure.create({ type: 'SqlError', nonRetryable: true, message: `statement "${ctx.statement}" failed: ${message} (SQLSTATE ${code}); rolled back`, details: [{ output: { sqlState: code } }] });

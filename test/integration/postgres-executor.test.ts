@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
@@ -16,6 +17,7 @@ const AUDITOR = 'dave@example.com';
 const SECRET = `pw-${Math.random().toString(36).slice(2, 10)}-never-shown`;
 const ENV = `BILLING_DB_URL_${process.pid}`;
 const DOWN_ENV = `DOWN_DB_URL_${process.pid}`;
+const LAGGY_ENV = `LAGGY_DB_URL_${process.pid}`;
 
 const policy = `version: 1
 defaults: {decision: deny, timeout: 1h}
@@ -178,8 +180,43 @@ describe('the postgres executor runs one named statement once, on a second real 
     const a = await stack.submit(BOT, { action: 'pg.slow', resource: 'r', execute: pgExecute('slow', [], 'impatient-db') });
     const done = await waitDone(a.id);
     assert.equal(done.status, 'failed');
-    assert.match(done.result.error, /statement "slow" ran longer than the target's timeout \(1 s\) and was rolled back/);
+    assert.match(done.result.error, /statement "slow" ran longer than the target's timeout \(1 s, the try's connection included\) and was rolled back/);
     assert.deepEqual(await ledger(a.id), []);
+  });
+
+  test("one try never outlasts the target's timeout: a slow connection leaves the statement only what remains", async () => {
+    // A proxy that holds each new connection 1.2 s before passing it on to Postgres (a far or busy database).
+    const proxy = createNetServer((client) => {
+      const timer = setTimeout(() => {
+        const upstream = connect(Number(new URL(targetDb.url!).port || 5432), '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        upstream.on('error', () => client.destroy());
+      }, 1200);
+      client.on('error', () => undefined);
+      client.on('close', () => clearTimeout(timer));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(targetDb.url!);
+    viaProxy.port = String((proxy.address() as AddressInfo).port);
+    process.env[LAGGY_ENV] = viaProxy.toString();
+    try {
+      // 2 s for the try: 1.2 s to connect, then a statement of 1.5 s. Each fits alone, both together do not.
+      const laggy = staticTargets([postgresTarget({ name: 'laggy-db', url: `\${env:${LAGGY_ENV}}`, statements: { nap: { sql: 'select pg_sleep(1.5)', params: [] } }, timeoutSeconds: 2, retry: { attempts: 1, maxIntervalSeconds: 1 } })]);
+      const acts = createActivities({ db: stack.services.database.db, audit: stack.services.audit, policy: stack.services.policy, webhookSecret: undefined, targets: laggy as never });
+      const actionId = `act_laggy_${process.pid}`;
+      const started = Date.now();
+      await assert.rejects(new MockActivityEnvironment().run(acts.runExecutor, { actionId, execute: pgExecute('nap', [], 'laggy-db') as never }), (err: Error & { type?: string }) => {
+        assert.equal(err.type, 'StatementTimeout');
+        assert.match(err.message, /statement "nap" ran longer than the target's timeout \(2 s, the try's connection included\) and was rolled back/);
+        return true;
+      });
+      const took = Date.now() - started;
+      assert.ok(took < 2_000 + 600, `the try took ${took} ms against a 2 s timeout (before: the connection's 1.2 s and then the statement's full 2 s)`);
+      assert.deepEqual(await ledger(actionId), [], 'rolled back: no ledger row');
+    } finally {
+      delete process.env[LAGGY_ENV];
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test('a statement edited in targets.yaml after its approval is not run: the approval was for the old SQL', async () => {
