@@ -190,16 +190,21 @@ export class ActionCore {
     return { action: await this.shown(requester, now ?? decided ?? initialAction(input)), replayed };
   }
 
-  /** The live Action from the workflow, or the last recorded one when the workflow cannot answer. */
+  /**
+   * The action as the trail recorded it while its workflow runs; the workflow's own answer (a Query) before its
+   * first step is written, or once it has closed without recording its end (a long database outage: fail closed).
+   */
   async find(id: string): Promise<Action | null> {
     if (!ACTION_ID.test(id)) return null; // no action has such an id: nothing to ask
     const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
     const recorded = row ? (row.snapshot as unknown as Action) : null;
     if (recorded && isTerminal(recorded.status)) return recorded;
-    // An executor at work changes nothing until its outcome is recorded, and a local one holds the workflow task
-    // (a Query would wait for it): while the workflow runs, the recorded action is the answer. (A run that closed
-    // without recording its outcome, say in a long database outage, is asked as below.)
-    if (recorded && recorded.status === 'executing' && recorded.execute.type !== 'none') {
+    // Every change of a running action is a step, written with its projection in one transaction before anyone
+    // is answered (a vote's 200, the submission's decision), and the Query answers from the recorded status too:
+    // while the workflow runs, the projection is that answer. Asking the workflow instead would make a worker
+    // replay an action evicted from its cache (thousands pending for hours) on every read, and wait behind a
+    // local executor's try. Describe is answered by the server alone.
+    if (recorded) {
       const running = await this.temporal
         .withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).describe())
         .then((d) => d.status.name === 'RUNNING', () => true);

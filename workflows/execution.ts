@@ -113,8 +113,12 @@ export async function awaitGateResult(a: ActionState, p: PolicyDecision): Promis
   // A grant issued at the approval set the window; histories from before it open the window here.
   const issued = a.action.grant;
   const window = issued ? Math.max(1, Date.parse(issued.expiresAt) - Date.now()) : (p.grantSeconds ?? DEFAULT_GRANT_SECONDS) * 1000;
-  if (!issued) a.action.grantExpiresAt = new Date(Date.now() + window).toISOString();
-  a.action.updatedAt = a.now();
+  // Histories from before signed grants open the window here (a change the trail never held, as before). A grant
+  // issued at the approval was recorded with it: nothing changes here, so the live action stays the recorded one.
+  if (!issued) {
+    a.action.grantExpiresAt = new Date(Date.now() + window).toISOString();
+    a.action.updatedAt = a.now();
+  }
   // `executing` is reached only by redeeming an issued grant; the result (or a cancel) ends the wait.
   await condition(() => (a.status !== 'approved' && a.status !== 'executing') || a.fault !== null, window);
   if (a.status === 'executing' && !a.fault) return redeemedWithoutResult(a);

@@ -226,6 +226,42 @@ describe('a transient failure is 503 with Retry-After, not a 4xx', () => {
   });
 });
 
+describe('reads of a running action come from its recorded projection', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack?.stop());
+
+  test('with no worker running, GET, /wait and the list answer a pending action at once, as recorded', async () => {
+    const a = await stack.submit(BOT, { action: 'db.export', resource: 'r', environment: 'production', justification: 'j' });
+    const pending = await stack.until(BOT, a.id, (x) => x.status === 'pending_approval');
+    await stack.stopWorker();
+    try {
+      // Asking the workflow (a Query) would wait for a worker until its 3 s deadline; the projection answers now.
+      const started = Date.now();
+      const got = await stack.call(BOT, 'GET', `/v1/actions/${a.id}`);
+      const took = Date.now() - started;
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.body, pending, 'the same Action as while the worker ran');
+      assert.ok(took < 2000, `GET took ${took} ms: it asked the workflow instead of reading the projection`);
+      const waited = await stack.call(BOT, 'GET', `/v1/actions/${a.id}/wait?timeout=1`);
+      assert.equal(waited.status, 200);
+      assert.equal(waited.body.status, 'pending_approval');
+      const listed = await stack.call(BOT, 'GET', '/v1/actions?status=pending_approval');
+      assert.ok(listed.body.items.some((x: { id: string }) => x.id === a.id));
+      // A reader who may not see it is still refused from the projection.
+      assert.equal((await stack.call('mallory@example.com', 'GET', `/v1/actions/${a.id}`)).status, 403);
+    } finally {
+      await stack.startWorker();
+    }
+    const vote = await stack.call('bob@example.com', 'POST', `/v1/actions/${a.id}/decisions`, { decision: 'deny', comment: 'no' });
+    assert.equal(vote.status, 200, JSON.stringify(vote.body));
+    const closed = await stack.call(BOT, 'GET', `/v1/actions/${a.id}`);
+    assert.equal(closed.body.status, 'denied', 'the vote, recorded, is what the next read shows');
+  });
+});
+
 describe('signed Slack requests Interlock cannot read are 400, never 500', () => {
   const slack = slackStackForSuite();
 
