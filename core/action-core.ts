@@ -225,7 +225,12 @@ export class ActionCore {
    * contract's answer to a non-approver), saying nothing of the action. A reader's vote is judged by the workflow.
    */
   async mayVote(caller: Principal, id: string): Promise<void> {
-    await this.readable(caller, id, () => new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`));
+    const refusal = () => new InterlockError(ErrorCode.notAnApprover, `${caller.id} is not an approver of action ${id}`);
+    // Who may read it is in the recorded action; whether it still takes votes is the workflow's to say (the vote's
+    // Update), so no Describe first. Before its first step is written, the workflow is asked.
+    const recorded = ACTION_ID.test(id) ? await this.recorded(id) : null;
+    if (!recorded) return void (await this.readable(caller, id, refusal));
+    if (!canRead(caller, recorded)) throw refusal();
   }
 
   /**
