@@ -230,7 +230,11 @@ export class ActionCore {
     // Update), so no Describe first. Before its first step is written, the workflow is asked.
     const recorded = ACTION_ID.test(id) ? await this.recorded(id) : null;
     if (!recorded) return void (await this.readable(caller, id, refusal));
-    if (!canRead(caller, recorded)) throw refusal();
+    if (canRead(caller, recorded)) return;
+    // An escalation widens the approvers in the workflow a moment before its step is written: before refusing a
+    // voter the trail does not list yet, ask the workflow (the vote's Update judges it again either way).
+    const live = await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery)).catch(() => null);
+    if (!live || !canRead(caller, live)) throw refusal();
   }
 
   /**
