@@ -137,8 +137,8 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       worstLatencyRatio = Math.max(worstLatencyRatio, ratio.p50);
       // `ratio`: the median of the rounds' ratios; `pooledRatio`: the same of all the rounds' runs together.
       figures[label] = { ...f, ratio, pooledRatio: { p50: f.interlock.p50 / f.baseline.p50, p99: f.interlock.p99 / f.baseline.p99, throughput: f.interlock.perSecond / f.baseline.perSecond }, rounds: each };
-      roundRows.push(`| ${label === 'sequential' ? 'sequential' : `concurrency ${label.slice(1)}`} | ${each.map((e) => `${e.p50.toFixed(2)} / ${e.throughput.toFixed(2)}`).join(' | ')} | **${ratio.p50.toFixed(2)} / ${ratio.throughput.toFixed(2)}** |`);
       const name = label === 'sequential' ? 'sequential' : `concurrency ${label.slice(1)}`;
+      roundRows.push(`| ${name} | ${each.map((e) => `${e.p50.toFixed(2)} / ${e.throughput.toFixed(2)}`).join(' | ')} | **${ratio.p50.toFixed(2)} / ${ratio.throughput.toFixed(2)}** |`);
       rows.push(`| ${name} | ${results.interlock[label].runs.length} | ${ms(f.interlock.p50)} / ${ms(f.interlock.p99)} | ${ms(f.baseline.p50)} / ${ms(f.baseline.p99)} | ${ratio.p50.toFixed(2)} / ${ratio.p99.toFixed(2)} | ${f.interlock.perSecond.toFixed(1)} | ${f.baseline.perSecond.toFixed(1)} | ${ratio.throughput.toFixed(2)} |`);
     }
     const sustained = (figures.c50 as { ratio: { throughput: number } }).ratio.throughput;

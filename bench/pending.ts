@@ -21,6 +21,7 @@ const SETTLE_SECONDS = 15;
 export async function run(opts: { quick: boolean; log: (s: string) => void }): Promise<string> {
   const total = Number(process.env.BENCH_PENDING_TOTAL) || (opts.quick ? 150 : 10_000);
   const sampled = opts.quick ? 10 : 200;
+  const settleSeconds = opts.quick ? 5 : SETTLE_SECONDS;
   const world = await startBenchWorld(opts.log);
   try {
     const api = await world.startApi();
@@ -49,7 +50,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
     await new Promise((r) => setTimeout(r, 3000));
     const soon = world.rssBytes(worker.pid);
     peak = Math.max(peak, soon ?? 0);
-    await new Promise((r) => setTimeout(r, (opts.quick ? 2 : SETTLE_SECONDS - 3) * 1000));
+    await new Promise((r) => setTimeout(r, (settleSeconds - 3) * 1000));
     const held = { rss: world.rssBytes(worker.pid), heap: await heap() };
 
     opts.log(`pending: ${sampled} sampled actions: GET, then an approval each`);
@@ -93,7 +94,7 @@ export async function run(opts: { quick: boolean; log: (s: string) => void }): P
       '',
       `Load average at the end (1 / 5 / 15 min): ${load()}.`,
       '',
-      `| worker memory | before | peak while submitting | all pending, 3 s after | all pending, ${opts.quick ? 5 : SETTLE_SECONDS} s after (judged) | after the approvals |`,
+      `| worker memory | before | peak while submitting | all pending, 3 s after | all pending, ${settleSeconds} s after (judged) | after the approvals |`,
       '| --- | ---: | ---: | ---: | ---: | ---: |',
       `| RSS (MB) | ${mb(figures.workerRssMb.before)} | ${mb(figures.workerRssMb.peakWhileSubmitting)} | ${mb(figures.workerRssMb.threeSecondsAfter)} | ${mb(figures.workerRssMb.pending)} | ${mb(figures.workerRssMb.afterApprovals)} |`,
       `| V8 heap used (MB, the main thread's) | ${mb(figures.workerHeapMb.before)} | | | ${mb(figures.workerHeapMb.pending)} | ${mb(figures.workerHeapMb.afterApprovals)} |`,

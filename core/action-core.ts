@@ -196,8 +196,7 @@ export class ActionCore {
    */
   async find(id: string): Promise<Action | null> {
     if (!ACTION_ID.test(id)) return null; // no action has such an id: nothing to ask
-    const [row] = await this.db.select({ snapshot: actionsTable.snapshot }).from(actionsTable).where(eq(actionsTable.id, id));
-    const recorded = row ? (row.snapshot as unknown as Action) : null;
+    const recorded = await this.recorded(id);
     if (recorded && isTerminal(recorded.status)) return recorded;
     // Every change of a running action is a step, written with its projection in one transaction before anyone
     // is answered (a vote's 200, the submission's decision), and the Query answers from the recorded status too:
@@ -211,13 +210,18 @@ export class ActionCore {
       if (running) return recorded;
     }
     try {
-      return await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
+      return await this.ask(id);
     } catch (err) {
       // No such workflow: no such action. A workflow that exists but cannot answer yet (a loaded worker, its
       // first step not written) is not "not found": the caller is told to retry.
       if (recorded || err instanceof WorkflowNotFoundError) return recorded;
       throw new InterlockError(ErrorCode.unavailable, `action ${id} cannot answer yet; retry shortly`);
     }
+  }
+
+  /** The workflow's own answer (the `getAction` Query), bounded: with no worker to take it, a Query would wait. */
+  private ask(id: string): Promise<Action> {
+    return this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery));
   }
 
   /**
@@ -233,7 +237,7 @@ export class ActionCore {
     if (canRead(caller, recorded)) return;
     // An escalation widens the approvers in the workflow a moment before its step is written: before refusing a
     // voter the trail does not list yet, ask the workflow (the vote's Update judges it again either way).
-    const live = await this.temporal.withDeadline(Date.now() + 3000, () => this.temporal.workflow.getHandle(id).query(getActionQuery)).catch(() => null);
+    const live = await this.ask(id).catch(() => null);
     if (!live || !canRead(caller, live)) throw refusal();
   }
 

@@ -224,14 +224,6 @@ describe('a transient failure is 503 with Retry-After, not a 4xx', () => {
     const after = await stack.until(BOT, a.id, (x) => x.approvals.length > 0);
     assert.equal(after.approvals.filter((v: any) => v.principal === 'bob@example.com').length, 1);
   });
-});
-
-describe('reads of a running action come from its recorded projection', () => {
-  let stack: TestStack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(() => stack?.stop());
 
   test('with no worker running, GET, /wait and the list answer a pending action at once, as recorded', async () => {
     const a = await stack.submit(BOT, { action: 'db.export', resource: 'r', environment: 'production', justification: 'j' });
